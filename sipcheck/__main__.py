@@ -1,0 +1,3 @@
+from sipcheck.cli.main import main
+
+main()
