@@ -1,0 +1,184 @@
+"""Structured access to the header fields sipcheck reasons about."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sipcheck.errors import SipParseError
+from sipcheck.sip.headers import Headers, split_list
+from sipcheck.sip.uri import (
+    NameAddr,
+    Params,
+    find_param,
+    parse_header_params,
+    parse_name_addr,
+    validate_host,
+)
+
+MAX_DELTA_SECONDS = 2**32 - 1  # RFC 3261 §20.19, §20.37
+MAX_CSEQ = 2**31 - 1  # RFC 3261 §8.1.1.5: "MUST be ... less than 2**31"
+
+_TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
+_VIA_RE = re.compile(rf"\s*({_TOKEN})\s*/\s*({_TOKEN})\s*/\s*({_TOKEN})\s+(.*)\Z", re.DOTALL)
+
+
+def _unquote(value: str | None) -> str | None:
+    if value is not None and len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return value
+
+
+@dataclass(frozen=True)
+class Via:
+    protocol: str  # "SIP/2.0"
+    transport: str  # upper case: UDP, TCP, TLS, WS, WSS, SCTP
+    host: str  # as written; IPv6 references keep their brackets
+    port: int | None
+    params: Params = ()
+
+    def __str__(self) -> str:
+        port = f":{self.port}" if self.port is not None else ""
+        params = "".join(f";{n}" if v is None else f";{n}={v}" for n, v in self.params)
+        return f"{self.protocol}/{self.transport} {self.host}{port}{params}"
+
+    def param(self, name: str) -> str | None:
+        return find_param(self.params, name)[1]
+
+    def has_param(self, name: str) -> bool:
+        return find_param(self.params, name)[0]
+
+    @property
+    def branch(self) -> str | None:
+        return self.param("branch")
+
+    @property
+    def received(self) -> str | None:
+        return self.param("received")
+
+    @property
+    def rport(self) -> int | None:
+        """The rport value a server filled in (RFC 3581), or None."""
+        value = self.param("rport")
+        return int(value) if value is not None and value.isdigit() else None
+
+
+def parse_via(value: str) -> Via:
+    match = _VIA_RE.match(value)
+    if match is None:
+        raise SipParseError(f"Via {value!r} is not 'SIP/2.0/TRANSPORT host[:port]'")
+    name, version, transport, rest = match.groups()
+    rest = rest.strip()
+    semi = rest.find(";")
+    sent_by, param_text = (rest, "") if semi < 0 else (rest[:semi], rest[semi:])
+    sent_by = sent_by.strip()
+    host, port = split_host_port(sent_by, what="Via sent-by")
+    params = parse_header_params(param_text, value)
+    return Via(f"{name}/{version}", transport.upper(), host, port, params)
+
+
+def split_host_port(text: str, *, what: str = "address") -> tuple[str, int | None]:
+    """``host``, ``host:port``, ``[v6]``, ``[v6]:port`` (LWS around ':' allowed)."""
+    text = text.strip()
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise SipParseError(f"unterminated IPv6 reference in {what} {text!r}")
+        host, rest = text[: end + 1], text[end + 1 :].strip()
+    else:
+        host, colon, port_text = text.partition(":")
+        host = host.strip()
+        rest = f":{port_text}" if colon else ""
+    validate_host(host, text)
+    if not rest:
+        return host, None
+    if not rest.startswith(":"):
+        raise SipParseError(f"junk after host in {what} {text!r}")
+    port_text = rest[1:].strip()
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise SipParseError(f"bad port {port_text!r} in {what} {text!r}")
+    return host, int(port_text)
+
+
+def vias(headers: Headers) -> list[Via]:
+    return [parse_via(v) for v in headers.values("Via")]
+
+
+@dataclass(frozen=True)
+class CSeq:
+    number: int
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.method}"
+
+
+def parse_cseq(value: str) -> CSeq:
+    parts = value.split()
+    if len(parts) != 2 or not parts[0].isdigit() or not re.match(_TOKEN + r"\Z", parts[1]):
+        raise SipParseError(f"CSeq {value!r} is not 'NUMBER METHOD'")
+    number = int(parts[0])
+    if number > MAX_CSEQ:
+        raise SipParseError(f"CSeq number {parts[0]} is not below 2**31 (RFC 3261 §8.1.1.5)")
+    return CSeq(number, parts[1])
+
+
+def parse_delta_seconds(value: str, what: str = "Expires") -> int:
+    text = value.strip()
+    if not text.isdigit():
+        raise SipParseError(f"{what} {value!r} is not a number of seconds")
+    number = int(text)
+    if number > MAX_DELTA_SECONDS:
+        raise SipParseError(f"{what} {text} is larger than 2**32-1 seconds")
+    return number
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One Contact value; ``address`` is None for the wildcard ``*``."""
+
+    address: NameAddr | None
+
+    @property
+    def is_star(self) -> bool:
+        return self.address is None
+
+    @property
+    def expires(self) -> int | None:
+        if self.address is None:
+            return None
+        value = self.address.param("expires")
+        return None if value is None else parse_delta_seconds(value, what="Contact expires")
+
+    def __str__(self) -> str:
+        return "*" if self.address is None else str(self.address)
+
+
+def contacts(headers: Headers) -> list[Contact]:
+    out: list[Contact] = []
+    for value in headers.values("Contact"):
+        if value == "*":
+            out.append(Contact(None))
+        else:
+            out.append(Contact(parse_name_addr(value)))
+    return out
+
+
+def address(headers: Headers, name: str) -> NameAddr | None:
+    """To, From and other single-address headers."""
+    value = headers.get(name)
+    return None if value is None else parse_name_addr(value)
+
+
+def addresses(headers: Headers, name: str) -> list[NameAddr]:
+    """Route, Record-Route, Path, Service-Route."""
+    return [parse_name_addr(v) for v in headers.values(name)]
+
+
+def tokens(headers: Headers, name: str) -> list[str]:
+    """Allow, Supported, Require...: a comma list of tokens."""
+    return [v for value in headers.get_all(name) for v in split_list(value) if v]
+
+
+def params_dict(params: Params) -> dict[str, str | None]:
+    return {n.lower(): _unquote(v) for n, v in params}

@@ -1,0 +1,234 @@
+"""Bytes to messages: one message per datagram, or framed out of a stream.
+
+Strict on what framing and routing depend on (start line, header syntax,
+Content-Length, the Request-URI); header *values* are parsed on demand by
+``sipcheck.sip.fields`` so that one odd header does not hide a message.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sipcheck.errors import SipParseError
+from sipcheck.sip.headers import Headers
+from sipcheck.sip.message import ENCODING, ERRORS, Message, Request, Response
+from sipcheck.sip.uri import parse_uri
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
+_VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+\Z", re.IGNORECASE)
+_CONTENT_LENGTH_RE = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
+MAX_HEADER_OCTETS = 65536
+
+
+def _find_header_end(data: bytes, start: int) -> tuple[int, int]:
+    """(end of header section, start of body), or (-1, -1) when not found."""
+    crlf = data.find(b"\r\n\r\n", start)
+    lf = data.find(b"\n\n", start)
+    if crlf >= 0 and (lf < 0 or crlf + 1 <= lf):
+        return crlf, crlf + 4
+    if lf >= 0:
+        return lf, lf + 2
+    return -1, -1
+
+
+def _skip_leading_crlf(data: bytes) -> int:
+    # RFC 3261 §7.5: empty lines before the start line SHOULD be ignored.
+    i = 0
+    n = len(data)
+    while i < n and data[i] in (13, 10):
+        i += 1
+    return i
+
+
+def parse_message(data: bytes, *, stream: bool = False) -> Message:
+    """Parse one whole message (one UDP payload, or one framed stream message)."""
+    start = _skip_leading_crlf(data)
+    if start >= len(data):
+        raise SipParseError("empty message")
+    head_end, body_start = _find_header_end(data, start)
+    defects: list[str] = []
+    if head_end < 0:
+        head_end = body_start = len(data)
+        defects.append("the header section does not end with an empty line")
+    head = data[start:head_end].decode(ENCODING, ERRORS)
+    lines = head.split("\n")
+    if len(lines) > 1 and any(not line.endswith("\r") for line in lines[:-1]):
+        defects.append("lines end with a bare LF instead of CRLF")
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    message = _parse_start_line(lines[0])
+    message.headers = _parse_header_lines(lines)
+    message.body = _take_body(message.headers, data, body_start, stream, defects)
+    message.defects = defects
+    return message
+
+
+def _parse_start_line(line: str) -> Message:
+    if not line.strip():
+        raise SipParseError("missing start line", line=1, column=1)
+    if line.upper().startswith("SIP/"):
+        parts = line.split(" ", 2)
+        if len(parts) < 3:
+            if len(parts) == 2 and parts[1].isdigit():
+                parts.append("")
+            else:
+                raise SipParseError("status line must be 'SIP/2.0 CODE REASON'", line=1, column=1)
+        version, code, reason = parts
+        if not _VERSION_RE.match(version):
+            raise SipParseError(f"bad SIP version {version!r}", line=1, column=1)
+        if len(code) != 3 or not code.isdigit() or not 100 <= int(code) <= 699:
+            raise SipParseError(
+                f"status code {code!r} is not three digits from 100 to 699",
+                line=1,
+                column=len(version) + 2,
+            )
+        return Response(int(code), reason, version=version)
+    parts = line.split(" ")
+    if len(parts) != 3 or not all(parts):
+        col = _first_bad_space(line)
+        raise SipParseError(
+            "request line must be 'METHOD Request-URI SIP/2.0' with single spaces "
+            "and nothing after the version",
+            line=1,
+            column=col,
+        )
+    method, uri, version = parts
+    if not _TOKEN_RE.match(method):
+        raise SipParseError(f"bad method {method!r}", line=1, column=1)
+    if not _VERSION_RE.match(version):
+        raise SipParseError(
+            f"bad SIP version {version!r}", line=1, column=len(method) + len(uri) + 3
+        )
+    if uri.startswith("<"):
+        raise SipParseError(
+            "the Request-URI must not be enclosed in <...>", line=1, column=len(method) + 2
+        )
+    try:
+        parse_uri(uri, allow_headers=False)
+    except SipParseError as exc:
+        raise SipParseError(
+            f"bad Request-URI: {exc.message}", line=1, column=len(method) + 2
+        ) from None
+    return Request(method, uri, version=version)
+
+
+def _first_bad_space(line: str) -> int:
+    if line != line.rstrip(" \t"):
+        return len(line.rstrip(" \t")) + 1
+    index = line.find("  ")
+    return index + 2 if index >= 0 else 1
+
+
+def _parse_header_lines(lines: list[str]) -> Headers:
+    items: list[tuple[str, str]] = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line:
+            continue
+        if line[0] in " \t":
+            # RFC 3261 §7.3.1: a continuation line; LWS folds to one SP.
+            if not items:
+                raise SipParseError("continuation line before any header", line=number, column=1)
+            name, value = items[-1]
+            more = line.strip(" \t")
+            items[-1] = (name, f"{value} {more}" if value else more)
+            continue
+        colon = line.find(":")
+        if colon < 0:
+            raise SipParseError(f"header line without ':' ({line[:40]!r})", line=number, column=1)
+        name = line[:colon].rstrip(" \t")
+        if not name or not _TOKEN_RE.match(name):
+            raise SipParseError(f"bad header name {line[:colon]!r}", line=number, column=1)
+        items.append((name, line[colon + 1 :].strip(" \t")))
+    return Headers(items)
+
+
+def content_length(headers: Headers) -> int | None:
+    """The Content-Length value; several disagreeing values are an error."""
+    values = {v.strip() for v in headers.get_all("Content-Length")}
+    if not values:
+        return None
+    if len(values) > 1:
+        raise SipParseError(f"several different Content-Length values: {sorted(values)}")
+    text = values.pop()
+    if not text.isdigit():
+        raise SipParseError(f"Content-Length {text!r} is not a non-negative integer")
+    return int(text)
+
+
+def _take_body(
+    headers: Headers, data: bytes, body_start: int, stream: bool, defects: list[str]
+) -> bytes:
+    length = content_length(headers)
+    available = len(data) - body_start
+    if length is None:
+        if stream:
+            # RFC 3261 §18.3: mandatory over stream transports.
+            raise SipParseError("Content-Length is required on a stream transport")
+        return data[body_start:]
+    if length > available:
+        raise SipParseError(f"Content-Length says {length} octets but the body has {available}")
+    if length < available:
+        extra = data[body_start + length :]
+        if extra.strip(b"\r\n"):
+            # RFC 3261 §18.3: octets beyond Content-Length are discarded.
+            defects.append(
+                f"{available - length} octets after the body (beyond Content-Length) ignored"
+            )
+    return data[body_start : body_start + length]
+
+
+class StreamFramer:
+    """Cuts a TCP/TLS byte stream into messages by Content-Length.
+
+    CRLF keep-alives between messages are skipped and counted (RFC 5626 §3.5.1:
+    a double CRLF is a ping that expects a single CRLF pong).
+    """
+
+    def __init__(self, max_header_octets: int = MAX_HEADER_OCTETS) -> None:
+        self._buffer = bytearray()
+        self._max = max_header_octets
+        self._newlines = 0
+        self.pings = 0
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add received octets; return every complete message's octets."""
+        self._buffer += data
+        out: list[bytes] = []
+        while True:
+            buf = self._buffer
+            skip = 0
+            while skip < len(buf) and buf[skip] in (13, 10):
+                if buf[skip] == 10:
+                    self._newlines += 1
+                    if self._newlines == 2:  # a CRLFCRLF ping, possibly split across reads
+                        self.pings += 1
+                        self._newlines = 0
+                skip += 1
+            if skip:
+                del buf[:skip]
+            if not buf:
+                return out
+            self._newlines = 0
+            head_end, body_start = _find_header_end(bytes(buf), 0)
+            if head_end < 0:
+                if len(buf) > self._max:
+                    raise SipParseError(
+                        f"no end of headers within {self._max} octets on the stream"
+                    )
+                return out
+            match = _CONTENT_LENGTH_RE.search(bytes(buf[:head_end]))
+            if match is None:
+                raise SipParseError("Content-Length is required on a stream transport")
+            text = match.group(1).strip()
+            if not text.isdigit():
+                raise SipParseError(
+                    f"Content-Length {text.decode(ENCODING, ERRORS)!r} is not a number"
+                )
+            end = body_start + int(text)
+            if len(buf) < end:
+                return out
+            out.append(bytes(buf[:end]))
+            del buf[:end]
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
