@@ -1,0 +1,81 @@
+"""Building the requests a UAC sends (RFC 3261 §8.1.1, §10.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sipcheck.sip.headers import Headers
+from sipcheck.sip.message import Request
+from sipcheck.sip.uri import SipUri
+
+VIA_TRANSPORT = {"udp": "UDP", "tcp": "TCP", "tls": "TLS", "ws": "WS", "wss": "WSS"}
+
+
+def host_for_uri(host: str) -> str:
+    """An address as it stands in a URI or Via: IPv6 in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def contact_uri(aor: SipUri, local: tuple[str, int], transport: str) -> str:
+    """Where we can be reached: the AoR's user at our bound address."""
+    scheme = "sips" if aor.secure else "sip"
+    user = f"{aor.user}@" if aor.user else ""
+    param = (
+        ""
+        if transport == "udp" or (transport == "tls" and aor.secure)
+        else (f";transport={transport}")
+    )
+    return f"{scheme}:{user}{host_for_uri(local[0])}:{local[1]}{param}"
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    method: str
+    request_uri: SipUri
+    aor: SipUri
+    local: tuple[str, int]
+    transport: str
+    branch: str
+    call_id: str
+    cseq: int
+    from_tag: str
+    contact: str | None = None  # full header value, e.g. "<sip:...>" or "*"
+    expires: int | None = None
+    user_agent: str | None = None
+    max_forwards: int = 70
+    allow: str | None = None
+    extra: Headers = field(default_factory=Headers)
+
+
+def build_request(spec: RequestSpec) -> bytes:
+    aor = f"<{spec.aor.scheme}:{spec.aor.user + '@' if spec.aor.user else ''}{spec.aor.host}>"
+    headers = Headers(
+        [
+            # RFC 3581: ask for rport so a NATed client learns what the server saw.
+            (
+                "Via",
+                f"SIP/2.0/{VIA_TRANSPORT[spec.transport]} "
+                f"{host_for_uri(spec.local[0])}:{spec.local[1]};rport;branch={spec.branch}",
+            ),
+            ("Max-Forwards", str(spec.max_forwards)),
+            # RFC 3261 §10.2: To and From carry the AoR (From: with our tag).
+            ("From", f"{aor};tag={spec.from_tag}"),
+            ("To", aor if spec.method == "REGISTER" else f"<{spec.request_uri}>"),
+            ("Call-ID", spec.call_id),
+            ("CSeq", f"{spec.cseq} {spec.method}"),
+        ]
+    )
+    if spec.contact is not None:
+        headers.add("Contact", spec.contact)
+    if spec.expires is not None:
+        headers.add("Expires", str(spec.expires))
+    for name, value in spec.extra:
+        headers.add(name, value)
+    if spec.method == "OPTIONS":
+        headers.add("Accept", "application/sdp")
+    if spec.allow:
+        headers.add("Allow", spec.allow)
+    if spec.user_agent:
+        headers.add("User-Agent", spec.user_agent)
+    headers.add("Content-Length", "0")
+    return Request(spec.method, str(spec.request_uri), headers).to_bytes()
