@@ -55,6 +55,7 @@ class RegistrationConfig:
     request_uri: SipUri | None = None  # default: the AoR's domain (RFC 3261 §10.2)
     expires: int = 3600
     contact: str | None = None  # explicit Contact URI
+    contact_user: str | None = None  # user part of our Contact (default: the AoR's)
     accounts: tuple[Account, ...] = ()
     algorithm_preference: tuple[str, ...] = ("SHA-512-256", "SHA-256", "MD5")
     qop_preference: tuple[str, ...] = ("auth", "auth-int")
@@ -203,6 +204,14 @@ class Registration:
         """No target left after a TargetFailed."""
         if self.result.failure is None:
             self.result.failure = "no-target"
+        self._finish(now)
+
+    def abort(self, failure: str, detail: str, now: float) -> None:
+        """The shell could not even reach a target (refused, TLS, DNS)."""
+        if self.transaction is not None:
+            self.transaction.terminate()
+        self.result.failure = failure
+        self.result.failure_detail = detail
         self._finish(now)
 
     def provide_password(self, realm: str, password: str | None, now: float) -> None:
@@ -398,7 +407,8 @@ class Registration:
         if self.config.contact is not None:
             return self.config.contact
         assert self._local is not None
-        return contact_uri(self.config.aor, self._local, self._transport)
+        user = self.config.contact_user or self.config.aor.user
+        return contact_uri(self.config.aor, user, self._local, self._transport)
 
     def _credentials(self, state: AuthState, method: str) -> Credentials:
         challenge = state.challenge

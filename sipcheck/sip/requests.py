@@ -16,10 +16,10 @@ def host_for_uri(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-def contact_uri(aor: SipUri, local: tuple[str, int], transport: str) -> str:
-    """Where we can be reached: the AoR's user at our bound address."""
+def contact_uri(aor: SipUri, user: str | None, local: tuple[str, int], transport: str) -> str:
+    """Where we can be reached: ``user`` (normally the AoR's) at our bound address."""
     scheme = "sips" if aor.secure else "sip"
-    user = f"{aor.user}@" if aor.user else ""
+    user = f"{user}@" if user else ""
     param = (
         ""
         if transport == "udp" or (transport == "tls" and aor.secure)

@@ -1,0 +1,210 @@
+"""The client driver: runs a ``Registration`` core over real transports.
+
+Receive -> core -> send, re-arm one timer; on a target failure connect the
+next target; fill the Trace as octets cross the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sipcheck.errors import TLSFailure, TransportError
+from sipcheck.net.transports import Connection, Failed, Received, TlsOptions, open_connection
+from sipcheck.outcome import FailureRecord, RunRecord
+from sipcheck.sip.registration import (
+    PasswordNeeded,
+    Registration,
+    StrayIgnored,
+    TargetFailed,
+)
+from sipcheck.sip.targets import Resolution, Target
+from sipcheck.sip.uri import SipUri
+from sipcheck.trace import Trace, TraceEntry
+
+PasswordPrompt = Callable[[str, str], Awaitable[str | None]]
+Resolver = Callable[[SipUri], Awaitable[Resolution]]
+
+
+@dataclass(frozen=True)
+class NetOptions:
+    bind: tuple[str, int] | None = None
+    tls: TlsOptions = field(default_factory=TlsOptions)
+    server_name: str | None = None  # RFC 5922: the SIP domain, for SNI and verification
+    connect_timeout: float = 5.0
+
+
+async def run_client(
+    registration: Registration,
+    resolution: Resolution,
+    options: NetOptions,
+    *,
+    command: str,
+    prompt: PasswordPrompt | None = None,
+    resolver: Resolver | None = None,
+) -> RunRecord:
+    driver = _Driver(registration, resolution, options, prompt, resolver, command)
+    try:
+        await driver.run()
+    finally:
+        driver.close()
+    return driver.result
+
+
+class _Driver:
+    def __init__(
+        self,
+        registration: Registration,
+        resolution: Resolution,
+        options: NetOptions,
+        prompt: PasswordPrompt | None,
+        resolver: Resolver | None,
+        command: str,
+    ) -> None:
+        self.reg = registration
+        self.options = options
+        self.prompt = prompt
+        self.resolver = resolver
+        self.loop = asyncio.get_running_loop()
+        self.t0 = self.loop.time()
+        trace = Trace(wall_start=time.time())
+        self.result = RunRecord(command, registration, trace, resolution, None)
+        self.pending = list(resolution.targets)
+        self.conn: Connection | None = None
+
+    def now(self) -> float:
+        return self.loop.time() - self.t0
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    async def run(self) -> None:
+        reg = self.reg
+        if not await self._connect_next():
+            self._abort_no_target()
+            return
+        reg.start(self.now())
+        while True:
+            self._flush()
+            await self._handle_events()
+            if reg.done:
+                self._flush()
+                return
+            assert self.conn is not None
+            timer = reg.next_timer()
+            wait = None if timer is None else max(0.0, timer - self.now())
+            try:
+                item = await asyncio.wait_for(self.conn.queue.get(), wait)
+            except (TimeoutError, asyncio.TimeoutError):
+                reg.handle_timer(self.now())
+                continue
+            if isinstance(item, Received):
+                entry = self.result.trace.add(
+                    TraceEntry(
+                        "in",
+                        self.now(),
+                        self.conn.local,
+                        item.source,
+                        self.conn.transport_name,
+                        item.data,
+                    )
+                )
+                reg.receive(item.data, self.now())
+                for event in reg.events:
+                    if isinstance(event, StrayIgnored) and event.raw is item.data:
+                        entry.note = f"ignored: {event.reason}"
+            elif isinstance(item, Failed):
+                self.result.trace.note(self.now(), "error", item.detail)
+                reg.transport_error(item.detail, self.now())
+
+    def _flush(self) -> None:
+        if self.conn is None:
+            return
+        for out in self.reg.take_outgoing():
+            self.conn.send(out.data)
+            self.result.trace.add(
+                TraceEntry(
+                    "out",
+                    self.now(),
+                    self.conn.local,
+                    self.conn.remote,
+                    self.conn.transport_name,
+                    out.data,
+                    out.retransmission,
+                )
+            )
+
+    async def _handle_events(self) -> None:
+        reg = self.reg
+        for event in reg.take_events():
+            if isinstance(event, TargetFailed):
+                await self._on_target_failed(event)
+            elif isinstance(event, PasswordNeeded):
+                password = None
+                if self.prompt is not None:
+                    password = await self.prompt(event.realm, event.auth_user)
+                reg.provide_password(event.realm, password, self.now())
+                self._flush()
+
+    async def _on_target_failed(self, event: TargetFailed) -> None:
+        target = self.result.target
+        if target is not None:
+            self.result.failures.append(FailureRecord(target, event.reason, event.detail))
+        self.close()
+        if event.redirect_to is not None and self.resolver is not None:
+            uri = event.redirect_to
+            self.result.trace.note(self.now(), "resolve", f"redirected to {uri}")
+            try:
+                resolution = await self.resolver(uri)
+            except Exception as exc:  # ResolutionError or ConfigError: the redirect is unusable
+                self.result.trace.note(self.now(), "error", f"cannot resolve {uri}: {exc}")
+                self.reg.give_up(self.now())
+                return
+            self.pending = list(resolution.targets)
+        if await self._connect_next():
+            self.reg.resume(self.now())
+        else:
+            self.reg.give_up(self.now())
+
+    async def _connect_next(self) -> bool:
+        while self.pending:
+            target = self.pending.pop(0)
+            self.result.target = target
+            try:
+                conn = await open_connection(
+                    target.transport,
+                    target.address,
+                    target.port,
+                    bind=self.options.bind,
+                    timeout=self.options.connect_timeout,
+                    tls=self.options.tls,
+                    server_name=self.options.server_name or target.host,
+                )
+            except TLSFailure as exc:
+                self._record_failure(target, "tls-failed", exc)
+                continue
+            except TransportError as exc:
+                self._record_failure(target, "unreachable", exc)
+                continue
+            self.conn = conn
+            what = f"{target.transport.upper()} {conn.local} -> {conn.remote}"
+            self.result.trace.note(self.now(), "connect", what)
+            if conn.tls is not None:
+                self.result.trace.tls = conn.tls
+            self.reg.connect(conn.local.host, conn.local.port, target.transport)
+            return True
+        return False
+
+    def _record_failure(self, target: Target, kind: str, exc: TransportError) -> None:
+        detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        self.result.failures.append(FailureRecord(target, kind, exc.message))
+        self.result.trace.note(self.now(), "error", detail)
+
+    def _abort_no_target(self) -> None:
+        last = self.result.failures[-1] if self.result.failures else None
+        kind = last.kind if last is not None else "unreachable"
+        self.reg.abort(kind, last.detail if last is not None else "no target to try", self.now())
