@@ -15,4 +15,5 @@ class ExitStatus(IntEnum):
     GLOBAL_FAILURE = 6  # final 6xx
     TIMEOUT = 7
     NETWORK = 8  # network, DNS or TLS failure
+    LINT_ERRORS = 10  # sipcheck lint: the message has errors
     INTERRUPTED = 130

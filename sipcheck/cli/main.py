@@ -1,0 +1,181 @@
+"""The ``sipcheck`` command group and the one place errors become exit statuses.
+
+Commands live in their own modules and are listed in ``COMMANDS``; a module is
+imported only when its command is run, completed or listed by ``--help``.
+Command modules import only click (and ``sipcheck.cli.options``) at the top;
+rich, dnspython and scapy are imported inside the command function.
+
+A command reports its outcome by returning an ``ExitStatus`` (or calling
+``ctx.exit(status)``), or by raising a ``SipcheckError``; ``exit_status_for``
+maps errors. Everything else becomes "internal error" (exit 1) without a
+traceback unless ``--debug`` or ``SIPCHECK_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import Any
+
+import click
+
+from sipcheck import __version__
+from sipcheck.errors import ConfigError, ResolutionError, SipcheckError, TransportError
+from sipcheck.exit_status import ExitStatus
+
+# (command name, module, attribute). Add a command by adding a line here.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("explain", "sipcheck.cli.explain", "explain"),
+    ("lint", "sipcheck.cli.lint", "lint"),
+    ("register", "sipcheck.cli.register", "register"),
+    ("unregister", "sipcheck.cli.register", "unregister"),
+    ("query", "sipcheck.cli.register", "query"),
+    ("options", "sipcheck.cli.register", "options"),
+    ("registrar", "sipcheck.cli.registrar", "registrar"),
+)
+
+_DEBUG: ContextVar[bool] = ContextVar("sipcheck_debug", default=False)
+_FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+
+
+def debug_from_env() -> bool:
+    return os.environ.get("SIPCHECK_DEBUG", "").strip().lower() not in _FALSE_WORDS
+
+
+def exit_status_for(error: SipcheckError) -> ExitStatus:
+    """The exit status for an error that reached the CLI edge.
+
+    An error may carry its own ``exit_status`` (a command that knows better,
+    e.g. a 401 after the challenge was answered: AUTH_FAILED).
+    """
+    own = getattr(error, "exit_status", None)
+    if isinstance(own, int):
+        return ExitStatus(own)
+    if isinstance(error, ConfigError):
+        return ExitStatus.USAGE
+    if isinstance(error, TransportError | ResolutionError):  # TLSFailure is a TransportError
+        return ExitStatus.NETWORK
+    return ExitStatus.INTERNAL_ERROR
+
+
+def _say(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def _traceback(exc: BaseException) -> None:
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+
+
+class SipcheckGroup(click.Group):
+    """A group whose commands are imported lazily and whose errors are mapped once."""
+
+    def __init__(self, *args: Any, lazy: Sequence[tuple[str, str, str]] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._lazy = {name: (module, attr) for name, module, attr in lazy}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in self._lazy:
+            return super().get_command(ctx, cmd_name)
+        module_name, attr = self._lazy[cmd_name]
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{module_name}.{attr} is not a click command")
+        self.add_command(command, cmd_name)
+        return command
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> int:
+        """Run the command line and return (or exit with) its status. Never a traceback
+        for a SipcheckError or a usage error; other exceptions show one with --debug."""
+        token = _DEBUG.set(debug_from_env())
+        try:
+            status = self._run(args, prog_name, complete_var, extra)
+        finally:
+            _DEBUG.reset(token)
+        if standalone_mode:
+            sys.exit(status)
+        return status
+
+    def _run(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        extra: dict[str, Any],
+    ) -> int:
+        try:
+            result = super().main(
+                args, prog_name or "sipcheck", complete_var, standalone_mode=False, **extra
+            )
+        except click.ClickException as exc:  # usage errors: 2
+            exc.show()
+            return exc.exit_code
+        except click.Abort:  # click turns Ctrl-C (also inside prompts) into Abort
+            _say("interrupted")
+            return ExitStatus.INTERRUPTED
+        except KeyboardInterrupt:
+            _say("\ninterrupted")
+            return ExitStatus.INTERRUPTED
+        except SipcheckError as exc:
+            if _DEBUG.get():
+                _traceback(exc)
+            _say(f"error: {exc}")
+            if exc.hint:
+                _say(f"hint: {exc.hint}")
+            return exit_status_for(exc)
+        except Exception as exc:
+            if _DEBUG.get():
+                _traceback(exc)
+                _say(f"internal error: {type(exc).__name__}: {exc}")
+            else:
+                _say(
+                    f"internal error: {type(exc).__name__}: {exc}; "
+                    "run with --debug for the traceback"
+                )
+            return ExitStatus.INTERNAL_ERROR
+        if isinstance(result, bool) or not isinstance(result, int):
+            return ExitStatus.SUCCESS  # None, or a callback's unrelated return value
+        return int(result)
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _DEBUG.set(True)
+
+
+@click.group(
+    cls=SipcheckGroup,
+    lazy=COMMANDS,
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_set_debug,
+    help="Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1).",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="sipcheck")
+def cli() -> None:
+    """Test SIP registration: REGISTER, digest challenges, ladders and diagnosis.
+
+    Run `sipcheck COMMAND --help` for a command's options and examples.
+    """
+
+
+def main() -> None:
+    """Console-script and ``python -m sipcheck`` entry point."""
+    cli.main(prog_name="sipcheck")

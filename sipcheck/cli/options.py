@@ -1,0 +1,136 @@
+"""Click options shared by every command, defined once, and the console factory.
+
+Nothing here imports rich at import time: a ``Console`` is built when a
+command runs, so ``--no-color`` and ``NO_COLOR`` set at any point are honoured
+and ``sipcheck --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+R = TypeVar("R")
+
+PIPED_WIDTH = 100
+
+json_option = click.option(
+    "--json",
+    "json_output",
+    is_flag=True,
+    help="Print one JSON object on stdout and nothing else (messages go to stderr).",
+)
+no_color_option = click.option(
+    "--no-color",
+    is_flag=True,
+    help="Never colour the output (also: the NO_COLOR environment variable).",
+)
+verbose_option = click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Show more detail; repeat for even more.",
+)
+
+
+def _env_set(name: str) -> bool:
+    # no-color.org: "present and not an empty string (regardless of its value)".
+    return os.environ.get(name, "") != ""
+
+
+def color_wanted(no_color: bool, stream: Any) -> bool:
+    """Colour on a stream: --no-color, then NO_COLOR, then FORCE_COLOR, then isatty."""
+    if no_color or _env_set("NO_COLOR"):
+        return False
+    if _env_set("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except (OSError, ValueError):
+        return False
+
+
+def make_console(no_color: bool, stderr: bool = False) -> Console:
+    """A rich Console for stdout (or stderr), built now from the current environment.
+
+    Colour is off with ``--no-color``, with NO_COLOR set, or when the stream is
+    not a terminal (FORCE_COLOR turns it back on, NO_COLOR still wins).
+    Width is the terminal's, or 100 columns when piped.
+    """
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    color = color_wanted(no_color, stream)
+    isatty = getattr(stream, "isatty", None)
+    try:
+        tty = bool(isatty()) if isatty is not None else False
+    except (OSError, ValueError):
+        tty = False
+    return Console(
+        file=stream,
+        # Without a colour system rich writes no escape sequences at all (not
+        # even bold), which is what NO_COLOR users and log files want.
+        color_system="auto" if color else None,
+        # A pipe is never a terminal, whatever FORCE_COLOR says, unless colour is on.
+        force_terminal=True if color else (None if tty else False),
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        width=None if tty else PIPED_WIDTH,
+    )
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """The output options of one invocation (``--json``, ``--no-color``, ``-v``)."""
+
+    json: bool = False
+    no_color: bool = False
+    verbose: int = 0
+
+    def console(self) -> Console:
+        """Console for stdout. Do not use it in --json mode except to print JSON."""
+        return make_console(self.no_color)
+
+    def err_console(self) -> Console:
+        """Console for stderr: warnings and progress, in every mode."""
+        return make_console(self.no_color, stderr=True)
+
+
+def output_options(func: Callable[..., R]) -> Callable[..., R]:
+    """Add --json, --no-color and -v/--verbose; the command receives ``output``.
+
+    Usage::
+
+        @click.command()
+        @output_options
+        def cmd(output: OutputOptions) -> None: ...
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, json_output: bool, no_color: bool, verbose: int, **kwargs: Any) -> R:
+        output = OutputOptions(json=json_output, no_color=no_color, verbose=verbose)
+        return func(*args, output=output, **kwargs)
+
+    # Applied innermost first: --help lists --json, --no-color, -v in that order.
+    decorated: Callable[..., R] = json_option(no_color_option(verbose_option(wrapper)))
+    return decorated
+
+
+def emit_json(obj: object) -> None:
+    """Write one JSON document to stdout, followed by a newline.
+
+    ``ensure_ascii`` keeps the output valid whatever text the wire carried.
+    """
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=True))

@@ -1,0 +1,159 @@
+"""The committed completion scripts match the click tree, and they work in the shells."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+import pytest
+
+from sipcheck.cli.completions import FILES, REGENERATE, build_tree, generate_all
+from sipcheck.cli.main import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPLETIONS = ROOT / "completions"
+SHELLS = {"bash": ["bash", "-n"], "zsh": ["zsh", "-n"], "fish": ["fish", "--no-execute"]}
+
+
+@pytest.mark.parametrize("name", sorted(FILES.values()))
+def test_committed_scripts_are_up_to_date(name: str) -> None:
+    expected = generate_all()[name]
+    path = COMPLETIONS / name
+    assert path.exists(), f"completions/{name} is missing: run `{REGENERATE}`"
+    assert path.read_text(encoding="utf-8") == expected, (
+        f"completions/{name} is stale (a command or option changed): run `{REGENERATE}` "
+        "from the repository root and commit the result"
+    )
+
+
+def test_every_command_and_option_is_in_every_script() -> None:
+    tree = build_tree(cli)
+    assert {child.path[-1] for child in tree.children} == set(cli.list_commands(click.Context(cli)))
+    for name, text in generate_all().items():
+        for node in [tree, *tree.children]:
+            assert node.path[-1] in text, (name, node.path)
+            for opt in node.options:
+                for opt_name in opt.names:
+                    spelled = opt_name
+                    if name == FILES["fish"]:
+                        long = opt_name.startswith("--")
+                        spelled = f"-l {opt_name[2:]}" if long else f"-s {opt_name[1:]}"
+                    assert spelled in text, (name, node.path, opt_name)
+
+
+# A tree with every kind of value, to exercise the branches sipcheck may grow into.
+@click.group()
+@click.option("--config", type=click.Path())
+def fake() -> None:
+    """Fake."""
+
+
+@fake.command()
+@click.option("--transport", type=click.Choice(["udp", "tcp", "tls"]), help="Transport.")
+@click.option("--password-file", type=click.Path(), help="Password file.")
+@click.option("--user", help="User's name: [quoted] 'text'.")
+@click.option("-q", "--quiet/--no-quiet", help="Quiet.")
+@click.argument("aor")
+def register(**_: object) -> None:
+    """Register an AoR."""
+
+
+@fake.group()
+def registrar() -> None:
+    """Run a registrar."""
+
+
+@registrar.command()
+@click.option("--port", type=int)
+@click.argument("mode", type=click.Choice(["open", "digest"]))
+def start(**_: object) -> None:
+    """Start it."""
+
+
+@pytest.fixture(scope="module")
+def scripts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = {}
+    directory = tmp_path_factory.mktemp("completions")
+    for name, text in {**generate_all(), **_fake_scripts()}.items():
+        (directory / name).write_text(text, encoding="utf-8")
+        out[name] = directory / name
+    return out
+
+
+def _fake_scripts() -> dict[str, str]:
+    return {f"fake-{name}": text for name, text in generate_all(fake).items()}
+
+
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_scripts_parse(shell: str, scripts: dict[str, Path]) -> None:
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    name = FILES[shell]
+    for path in (scripts[name], scripts[f"fake-{name}"]):
+        proc = subprocess.run([*SHELLS[shell], str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+
+def _bash_complete(script: Path, words: list[str]) -> list[str]:
+    array = " ".join(f"'{w}'" for w in words)
+    program = (
+        f"source '{script}'\nCOMP_WORDS=({array})\nCOMP_CWORD={len(words) - 1}\n"
+        '_sipcheck\nprintf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    proc = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", program],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )  # fmt: skip
+    return [line for line in proc.stdout.splitlines() if line]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_bash_completes(scripts: dict[str, Path]) -> None:
+    real = scripts["sipcheck.bash"]
+    assert {"explain", "lint", "--help"} <= set(_bash_complete(real, ["sipcheck", ""]))
+    assert _bash_complete(real, ["sipcheck", "li"]) == ["lint"]
+    assert _bash_complete(real, ["sipcheck", "--debug", "ex"]) == ["explain"]
+    assert _bash_complete(real, ["sipcheck", "explain", "--l"]) == ["--list"]
+    assert _bash_complete(real, ["sipcheck", "lint", "--j"]) == ["--json"]
+    assert _bash_complete(real, ["sipcheck", "lint", "tests/data/rfc4475/ins"]) == [
+        "tests/data/rfc4475/insuf.dat"
+    ]
+    fake_script = scripts["fake-sipcheck.bash"]
+    assert _bash_complete(fake_script, ["sipcheck", "register", "--transport", "t"]) == [
+        "tcp",
+        "tls",
+    ]
+    # The value of an option is skipped when looking for the sub-command.
+    assert _bash_complete(fake_script, ["sipcheck", "--config", "x", "reg"]) == [
+        "register",
+        "registrar",
+    ]
+    assert _bash_complete(fake_script, ["sipcheck", "registrar", "start", "d"]) == ["digest"]
+    assert "--no-quiet" in _bash_complete(fake_script, ["sipcheck", "register", "--"])
+    files = _bash_complete(fake_script, ["sipcheck", "register", "--password-file", "pyproj"])
+    assert files == ["pyproject.toml"]
+
+
+def _fish_complete(script: Path, line: str) -> list[str]:
+    proc = subprocess.run(
+        ["fish", "--no-config", "-c", f"source '{script}'; complete -C '{line}'"],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )  # fmt: skip
+    return [row.split("\t")[0] for row in proc.stdout.splitlines()]
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completes(scripts: dict[str, Path]) -> None:
+    real = scripts["sipcheck.fish"]
+    assert {"explain", "lint"} <= set(_fish_complete(real, "sipcheck "))
+    assert "--list" in _fish_complete(real, "sipcheck explain --")
+    assert "--list" not in _fish_complete(real, "sipcheck lint --")
+    assert "tests/data/rfc4475/insuf.dat" in _fish_complete(
+        real, "sipcheck lint tests/data/rfc4475/ins"
+    )
+    fake_script = scripts["fake-sipcheck.fish"]
+    assert _fish_complete(fake_script, "sipcheck register --transport t") == ["tcp", "tls"]
+    assert "start" in _fish_complete(fake_script, "sipcheck registrar ")
+    assert "digest" in _fish_complete(fake_script, "sipcheck registrar start ")
