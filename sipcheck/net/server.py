@@ -14,8 +14,10 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from sipcheck.errors import SipParseError, TransportError
+from sipcheck.outcome import AttemptLog
 from sipcheck.sip.attempt import Attempt
 from sipcheck.sip.message import Request
 from sipcheck.sip.parser import StreamFramer, parse_message
@@ -32,16 +34,6 @@ class Faults:
     busy: float = 0.0  # share of requests answered 503
     retry_after: int = 30
     delay: float = 0.0  # seconds before each response
-
-
-@dataclass
-class AttemptLog:
-    """One client's registration attempt, as the registrar saw it."""
-
-    call_id: str
-    trace: Trace
-    requests: list[Attempt] = field(default_factory=list)
-    last_seen: float = 0.0
 
 
 @dataclass
@@ -195,8 +187,10 @@ class RegistrarServer:
         log.trace.add(TraceEntry("out", sent_at, local, source, transport, out, retrans))
         log.requests.append(attempt)
         log.last_seen = now
-        finished = attempt.status not in (401, 407) or any(
-            m.severity == "error" for m in attempt.mistakes
+        # A challenge or a 423 is normally followed by a better request; a
+        # mistake in the client's answer ends the attempt (it rarely recovers).
+        finished = attempt.status not in (401, 407, 423) or any(
+            m.severity == "error" and m.id != "interval-too-brief" for m in attempt.mistakes
         )
         if finished:
             del self._open[call_id]
@@ -223,8 +217,7 @@ class _UdpServerProtocol(asyncio.DatagramProtocol):
         self.local = Address("", 0)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)
         sockname = transport.get_extra_info("sockname")
         self.local = Address(str(sockname[0]), int(sockname[1]))
 
@@ -255,8 +248,7 @@ class _StreamServerProtocol(asyncio.Protocol):
         self.local = Address("", 0)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         sock = transport.get_extra_info("sockname")
         self.peer = Address(str(peer[0]), int(peer[1]))

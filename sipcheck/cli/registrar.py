@@ -1,0 +1,106 @@
+"""``sipcheck registrar``: an embedded registrar to test phones and PBXes against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+REGISTRAR_HELP = """Run a registrar and show, per registration attempt, what the client did
+wrong.
+
+\b
+Listens on UDP and TCP at each --listen address (TLS too with --cert/--key or
+--self-signed, on the next port up). Ctrl-C stops it and prints a summary.
+
+\b
+Examples:
+  sipcheck registrar --account alice:secret
+  sipcheck registrar --listen 0.0.0.0:5060 --account 1001:1001-auth:s3cret
+  sipcheck registrar --account alice:secret --challenge proxy --algorithm SHA-256
+  sipcheck registrar --accounts-file accounts.toml --min-expires 120 --json
+  sipcheck registrar --account alice:secret --self-signed --listen 127.0.0.1:5060
+  sipcheck registrar --account alice:secret --drop 0.2 --busy 0.1 --quiet
+"""
+
+
+@click.command("registrar", help=REGISTRAR_HELP)
+@click.option(
+    "--listen",
+    multiple=True,
+    metavar="ADDR:PORT",
+    help="Address to listen on (repeatable; default 127.0.0.1:5060; port 0 picks one).",
+)
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="USER:[AUTHUSER:]PASSWORD",
+    help="An account (repeatable).",
+)
+@click.option(
+    "--accounts-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="TOML file: [[account]] user = ..., auth_user = ..., password = ...",
+)
+@click.option("--realm", help="Digest realm (default: the domain in the Request-URI).")
+@click.option(
+    "--challenge",
+    type=click.Choice(["www", "proxy"]),
+    default="www",
+    show_default=True,
+    help="Challenge with 401 (www) or 407 (proxy).",
+)
+@click.option(
+    "--algorithm",
+    "algorithms",
+    multiple=True,
+    metavar="NAME",
+    help="Digest algorithm to offer (repeatable, in order; default SHA-256 and MD5).",
+)
+@click.option(
+    "--qop",
+    type=click.Choice(["auth", "auth-int", "both", "none"]),
+    default="auth",
+    show_default=True,
+    help="Quality of protection to offer.",
+)
+@click.option("--min-expires", type=click.IntRange(1), default=60, show_default=True)
+@click.option("--max-expires", type=click.IntRange(1), default=3600, show_default=True)
+@click.option("--nonce-lifetime", type=click.FloatRange(min=1), default=30.0, show_default=True)
+@click.option(
+    "--strict", is_flag=True, help="Refuse a digest uri that differs from the Request-URI."
+)
+@click.option(
+    "--cert",
+    "cert_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="TLS certificate (PEM).",
+)
+@click.option(
+    "--key", "key_file", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM)."
+)
+@click.option("--self-signed", is_flag=True, help="Make a throwaway self-signed certificate.")
+@click.option("--drop", type=click.FloatRange(0, 1), default=0.0, help="Share of requests to drop.")
+@click.option("--busy", type=click.FloatRange(0, 1), default=0.0, help="Share answered 503.")
+@click.option("--retry-after", type=click.IntRange(0), default=30, show_default=True)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Seconds to wait before each response.",
+)
+@click.option("--duration", type=click.FloatRange(min=0.1), help="Stop after this many seconds.")
+@click.option(
+    "--json",
+    "json_output",
+    is_flag=True,
+    help="One JSON object per completed attempt (JSON lines).",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing per request (for load tests).")
+@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR).")
+@click.option("-v", "--verbose", count=True, help="Show full messages.")
+def registrar(**kw: Any) -> int:  # fmt: skip
+    from sipcheck.cli.registrar_run import run_registrar
+
+    return run_registrar(kw)

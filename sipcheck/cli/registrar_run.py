@@ -1,0 +1,273 @@
+"""Running the embedded registrar: config from options, listeners, output."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sipcheck.errors import ConfigError, TransportError
+from sipcheck.outcome import AttemptLog, attempt_outcome
+from sipcheck.sip.hostport import parse_hostport
+from sipcheck.sip.registrar import Registrar, RegistrarConfig
+from sipcheck.sip.registrar_auth import Account
+from sipcheck.trace import Address
+
+
+def parse_account(text: str) -> tuple[str, Account]:
+    """``USER:PASSWORD`` or ``USER:AUTHUSER:PASSWORD`` -> (auth user, Account)."""
+    parts = text.split(":", 2)
+    if len(parts) == 2 and all(parts):
+        user, password = parts
+        return user, Account(password)
+    if len(parts) == 3 and all(parts[:2]) and parts[2]:
+        user, auth_user, password = parts
+        return auth_user, Account(password, frozenset({user}))
+    raise ConfigError(
+        f"bad --account {text.split(':', 1)[0]}:...",
+        hint="use USER:PASSWORD or USER:AUTHUSER:PASSWORD",
+    )
+
+
+def load_accounts_file(path: str) -> dict[str, Account]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read accounts file {path}: {exc}") from None
+    accounts: dict[str, Account] = {}
+    for index, entry in enumerate(data.get("account", []), start=1):
+        if not isinstance(entry, dict) or "user" not in entry or "password" not in entry:
+            raise ConfigError(f"{path}: account #{index} needs user and password")
+        user = str(entry["user"])
+        auth_user = str(entry.get("auth_user", user))
+        aors = frozenset({user}) if auth_user != user else frozenset()
+        accounts[auth_user] = Account(str(entry["password"]), aors)
+    if not accounts:
+        raise ConfigError(f"{path} has no [[account]] entries")
+    return accounts
+
+
+def registrar_config(kw: Mapping[str, Any]) -> RegistrarConfig:
+    accounts: dict[str, Account] = {}
+    if kw.get("accounts_file"):
+        accounts.update(load_accounts_file(kw["accounts_file"]))
+    for text in kw.get("accounts") or ():
+        name, account = parse_account(text)
+        accounts[name] = account
+    if not accounts:
+        raise ConfigError(
+            "no accounts: every REGISTER would be refused",
+            hint="add --account alice:secret (or --accounts-file FILE)",
+        )
+    qop = {"none": None, "both": "auth,auth-int"}.get(kw.get("qop") or "auth", kw.get("qop"))
+    if kw.get("min_expires", 60) > kw.get("max_expires", 3600):
+        raise ConfigError("--min-expires is larger than --max-expires")
+    return RegistrarConfig(
+        realm=kw.get("realm"),
+        accounts=accounts,
+        challenge=kw.get("challenge") or "www",
+        algorithms=tuple(kw.get("algorithms") or ()) or ("SHA-256", "MD5"),
+        qop=qop,
+        min_expires=kw.get("min_expires", 60),
+        max_expires=kw.get("max_expires", 3600),
+        nonce_lifetime=kw.get("nonce_lifetime", 30.0),
+        strict_uri=bool(kw.get("strict")),
+    )
+
+
+def self_signed(directory: Path) -> tuple[str, str]:
+    """A throwaway certificate for localhost, 127.0.0.1 and ::1 (needs openssl)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    command = [
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+    ]  # fmt: skip
+    try:
+        subprocess.run(command, check=True, capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ConfigError(
+            f"cannot make a self-signed certificate: {exc}", hint="is openssl installed?"
+        ) from None
+    return str(cert), str(key)
+
+
+@dataclass(frozen=True)
+class Listening:
+    transport: str
+    address: Address
+
+
+async def start_server(
+    config: RegistrarConfig,
+    listen: list[tuple[str, int]],
+    *,
+    tls_files: tuple[str, str] | None,
+    on_attempt: Callable[[AttemptLog], None] | None,
+    record: bool,
+    faults: Any = None,
+) -> tuple[Any, list[Listening]]:
+    """Start listeners (UDP and TCP per address, TLS on the next port up)."""
+    import ssl
+
+    from sipcheck.net.server import RegistrarServer
+
+    registrar = Registrar(config, secrets.token_bytes(32))
+    server = RegistrarServer(registrar, faults=faults, on_attempt=on_attempt, record=record)
+    context = None
+    if tls_files is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            context.load_cert_chain(*tls_files)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"cannot load the TLS certificate/key: {exc}") from None
+    bound: list[Listening] = []
+    for host, port in listen:
+        udp = await server.listen("udp", host, port)
+        bound.append(Listening("udp", udp))
+        # TCP on the same port as UDP (port 0: the one UDP got, if free).
+        bound.append(Listening("tcp", await server.listen("tcp", host, udp.port)))
+        if context is not None:
+            tls_port = udp.port + 1 if port else 0
+            tls = await server.listen("tls", host, tls_port, context)
+            bound.append(Listening("tls", tls))
+    return server, bound
+
+
+def run_registrar(kw: dict[str, Any]) -> int:
+    config = registrar_config(kw)
+    listen = [_listen_address(text) for text in kw.get("listen") or ("127.0.0.1:5060",)]
+    if bool(kw.get("cert_file")) != bool(kw.get("key_file")):
+        raise ConfigError("--cert and --key go together")
+    from sipcheck.net.server import Faults
+
+    faults = Faults(
+        drop=kw.get("drop", 0.0),
+        busy=kw.get("busy", 0.0),
+        retry_after=kw.get("retry_after", 30),
+        delay=kw.get("delay", 0.0),
+    )
+    printer = _Printer(kw)
+    with tempfile.TemporaryDirectory(prefix="sipcheck-") as tmp:
+        tls_files = None
+        if kw.get("cert_file"):
+            tls_files = (kw["cert_file"], kw["key_file"])
+        elif kw.get("self_signed"):
+            tls_files = self_signed(Path(tmp))
+        return asyncio.run(_serve(config, listen, tls_files, faults, printer, kw.get("duration")))
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    host, port = parse_hostport(text)
+    return host, 5060 if port is None else port
+
+
+async def _serve(
+    config: RegistrarConfig,
+    listen: list[tuple[str, int]],
+    tls_files: tuple[str, str] | None,
+    faults: Any,
+    printer: _Printer,
+    duration: float | None,
+) -> int:
+    try:
+        server, bound = await start_server(
+            config,
+            listen,
+            tls_files=tls_files,
+            on_attempt=printer.attempt if not printer.quiet else None,
+            record=not printer.quiet,
+            faults=faults,
+        )
+    except TransportError:
+        raise
+    printer.started(bound, config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    try:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0 if duration is None else min(1.0, duration))
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
+            server.flush()
+            if duration is not None and server.now() >= duration:
+                break
+    finally:
+        await server.close()
+    printer.summary(server.stats)
+    return 0
+
+
+class _Printer:
+    def __init__(self, kw: Mapping[str, Any]) -> None:
+        self.json = bool(kw.get("json_output"))
+        self.quiet = bool(kw.get("quiet"))
+        self.verbose = int(kw.get("verbose") or 0)
+        self.no_color = bool(kw.get("no_color"))
+        self.attempts = {"ok": 0, "failed": 0}
+
+    def _console(self, stderr: bool = False) -> Any:
+        from sipcheck.cli.options import make_console
+
+        return make_console(self.no_color, stderr=stderr)
+
+    def started(self, bound: list[Listening], config: RegistrarConfig) -> None:
+        lines = [f"listening on {b.transport.upper()} {b.address}" for b in bound]
+        accounts = ", ".join(sorted(config.accounts or {}))
+        lines.append(
+            f"accounts: {accounts}; challenge {401 if config.challenge == 'www' else 407}, "
+            f"algorithms {', '.join(config.algorithms)}, qop {config.qop or 'none'}"
+        )
+        lines.append("Ctrl-C stops")
+        # In --json mode stdout carries only JSON lines: this goes to stderr.
+        out = sys.stderr if self.json else sys.stdout
+        for line in lines:
+            click.echo(line, file=out)
+        out.flush()
+
+    def attempt(self, log: AttemptLog) -> None:
+        outcome = attempt_outcome(log)
+        self.attempts["ok" if outcome.result != "failed" else "failed"] += 1
+        if self.json:
+            import json
+
+            from sipcheck.render.json_out import outcome_to_json
+
+            sys.stdout.write(json.dumps(outcome_to_json(log.trace, outcome)) + "\n")
+            sys.stdout.flush()
+            return
+        from sipcheck.render.ladder import render_ladder
+        from sipcheck.render.verdict import render_verdict
+
+        console = self._console()
+        console.print(render_ladder(log.trace, outcome, verbose=self.verbose, width=console.width))
+        console.print(render_verdict(outcome))
+
+    def summary(self, stats: Any) -> None:
+        by_status = ", ".join(f"{k}: {v}" for k, v in sorted(stats.responses.items()))
+        text = (
+            f"stopped: {stats.requests} requests ({by_status or 'no responses'}); "
+            f"attempts: {self.attempts['ok']} succeeded, {self.attempts['failed']} failed"
+        )
+        if stats.dropped:
+            text += f"; {stats.dropped} dropped on purpose"
+        click.echo(text, err=self.json)
