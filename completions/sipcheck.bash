@@ -14,6 +14,7 @@ _sipcheck() {
             continue
         fi
         case "$path $word" in
+            "sipcheck demo" |\
             "sipcheck explain" |\
             "sipcheck lint" |\
             "sipcheck options" |\
@@ -21,6 +22,7 @@ _sipcheck() {
             "sipcheck register" |\
             "sipcheck registrar" |\
             "sipcheck unregister") path="$path $word" ;;
+            "sipcheck demo --transport" |\
             "sipcheck options --user" |\
             "sipcheck options --auth-user" |\
             "sipcheck options --password-env" |\
@@ -102,6 +104,7 @@ _sipcheck() {
     done
     if ((skip)); then
         case "$path ${COMP_WORDS[COMP_CWORD - 1]}" in
+            "sipcheck demo --transport") _sipcheck_words "udp tcp" ;;
             "sipcheck options --user") : ;;
             "sipcheck options --auth-user") : ;;
             "sipcheck options --password-env") : ;;
@@ -183,7 +186,8 @@ _sipcheck() {
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version --help explain lint options query register registrar unregister" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version --help demo explain lint options query register registrar unregister" ;;
+        "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --help" ;;
         "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --help"; else _sipcheck_files; fi ;;
         "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --help" ;;

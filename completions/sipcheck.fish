@@ -9,6 +9,7 @@ complete -c sipcheck -f
 complete -c sipcheck -n '__fish_use_subcommand' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_use_subcommand' -s V -l version -d 'Show the version and exit'
 complete -c sipcheck -n '__fish_use_subcommand' -l help -d 'Show this message and exit'
+complete -c sipcheck -n '__fish_use_subcommand' -a demo -d 'Show what sipcheck does, with no SIP server of your own'
 complete -c sipcheck -n '__fish_use_subcommand' -a explain -d 'Explain a SIP response code'
 complete -c sipcheck -n '__fish_use_subcommand' -a lint -d 'Check one SIP message: structure and problems'
 complete -c sipcheck -n '__fish_use_subcommand' -a options -d 'Check that TARGET answers SIP (OPTIONS), e.g'
@@ -16,6 +17,12 @@ complete -c sipcheck -n '__fish_use_subcommand' -a query -d 'List the current bi
 complete -c sipcheck -n '__fish_use_subcommand' -a register -d 'Register AOR and show why it worked or failed'
 complete -c sipcheck -n '__fish_use_subcommand' -a registrar -d 'Run a registrar and show, per registration attempt, what the client d...'
 complete -c sipcheck -n '__fish_use_subcommand' -a unregister -d 'Remove our binding for AOR (Expires: 0); --all removes every binding...'
+
+# sipcheck demo
+complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l no-color -d 'No colours (also: NO_COLOR)'
+complete -c sipcheck -n '__fish_seen_subcommand_from demo' -s v -l verbose -d 'Show full messages'
+complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l transport -r -f -a 'udp tcp'
+complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l help -d 'Show this message and exit'
 
 # sipcheck explain
 complete -c sipcheck -n '__fish_seen_subcommand_from explain' -l list -d 'List every known response code'

@@ -36,6 +36,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("query", "sipcheck.cli.register", "query"),
     ("options", "sipcheck.cli.register", "options"),
     ("registrar", "sipcheck.cli.registrar", "registrar"),
+    ("demo", "sipcheck.cli.demo", "demo"),
 )
 
 _DEBUG: ContextVar[bool] = ContextVar("sipcheck_debug", default=False)
