@@ -1,0 +1,135 @@
+"""Self-validating digest nonces for the registrar, and nonce-count replay tracking.
+
+A nonce is ``base64url(timestamp ‖ serial ‖ HMAC-SHA256(secret, timestamp ‖ serial ‖
+realm)[:18])`` (30 octets, 40 characters, no padding). The registrar keeps no table of
+issued nonces: any nonce whose MAC verifies was issued by it, and its age is in it
+(RFC 7616 §3.3 suggests exactly this "time-stamp ‖ H(time-stamp ‖ secret)" shape). The
+serial makes two nonces issued in the same millisecond differ, so two clients never share
+a nonce and with it a nonce-count sequence. Binding the realm means a nonce issued for
+one realm does not verify for another.
+
+What must be remembered is the highest nonce count seen per nonce (RFC 7616 §3.4: a
+count that does not increase is a replay). Only nonces that were answered correctly are
+remembered, and only for ``lifetime`` after their first use: after that the nonce is
+stale anyway, so forgetting it cannot let a replay through. When ``max_tracked`` forces
+an earlier eviction, nonces as old as the evicted one are reported stale, so memory stays
+bounded without ever accepting a replay.
+
+Time is the caller's ``now`` (a monotonic clock, in seconds); nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import struct
+from collections import deque
+from typing import Literal
+
+NonceStatus = Literal["ok", "stale", "invalid", "replay"]
+
+_PACK = struct.Struct(">qI")  # milliseconds, serial
+_MAC_LEN = 18
+_RAW_LEN = _PACK.size + _MAC_LEN  # 30 octets -> 40 base64 characters, no padding
+NONCE_LENGTH = _RAW_LEN * 4 // 3
+# A nonce from (slightly) in the future cannot be ours unless the caller's clock went
+# backwards; a little slack covers rounding to milliseconds.
+_FUTURE_SLACK_MS = 1000
+
+
+class NonceManager:
+    """Issue and check nonces; track nonce counts.
+
+    ``check`` only reads; ``use`` records a count after the digest response verified,
+    so a forged request that carries a sniffed nonce and a high count cannot lock the
+    real client out.
+    """
+
+    __slots__ = ("_counts", "_floor_ms", "_key", "_lifetime", "_max", "_order", "_serial")
+
+    def __init__(self, secret: bytes, lifetime: float, *, max_tracked: int = 1_000_000) -> None:
+        if not secret:
+            raise ValueError("the nonce secret must not be empty")
+        if lifetime <= 0:
+            raise ValueError("the nonce lifetime must be positive")
+        self._key = secret
+        self._lifetime = lifetime
+        self._max = max_tracked
+        self._serial = 0
+        # nonce -> (highest nonce count seen, issue time in ms)
+        self._counts: dict[str, tuple[int, int]] = {}
+        # (first use, nonce) in first-use order, for purging from the old end
+        self._order: deque[tuple[float, str]] = deque()
+        self._floor_ms = -(2**63)  # nonces issued at or before this are stale
+
+    @property
+    def lifetime(self) -> float:
+        return self._lifetime
+
+    def issue(self, now: float, realm: str = "") -> str:
+        self._serial = (self._serial + 1) & 0xFFFFFFFF
+        head = _PACK.pack(int(now * 1000), self._serial)
+        mac = hmac.digest(self._key, head + realm.encode(), "sha256")[:_MAC_LEN]
+        return base64.urlsafe_b64encode(head + mac).decode("ascii")
+
+    def _issued_ms(self, nonce: str, realm: str) -> int | None:
+        """The issue time of one of our nonces, or None if it is not ours."""
+        if len(nonce) != NONCE_LENGTH:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(nonce)
+        except (binascii.Error, ValueError):
+            return None
+        head = raw[: _PACK.size]
+        mac = hmac.digest(self._key, head + realm.encode(), "sha256")[:_MAC_LEN]
+        if not hmac.compare_digest(mac, raw[_PACK.size :]):
+            return None
+        ms: int = _PACK.unpack(head)[0]
+        return ms
+
+    def check(
+        self, nonce: str, now: float, *, realm: str = "", nc: int | None = None
+    ) -> NonceStatus:
+        """``ok``, ``stale`` (ours but too old), ``invalid`` (not ours, or altered), or
+        ``replay`` (``nc`` is not higher than a count already used with this nonce)."""
+        issued = self._issued_ms(nonce, realm)
+        now_ms = now * 1000
+        if issued is None or issued > now_ms + _FUTURE_SLACK_MS:
+            return "invalid"
+        if now_ms - issued > self._lifetime * 1000 or issued <= self._floor_ms:
+            return "stale"
+        if nc is not None:
+            seen = self._counts.get(nonce)
+            if seen is not None and nc <= seen[0]:
+                return "replay"
+        return "ok"
+
+    def use(self, nonce: str, nc: int, now: float) -> None:
+        """Record that ``nc`` was used with ``nonce`` (after ``check`` said ``ok``)."""
+        self.purge(now)
+        seen = self._counts.get(nonce)
+        if seen is not None:
+            if nc > seen[0]:
+                self._counts[nonce] = (nc, seen[1])
+            return
+        raw = base64.urlsafe_b64decode(nonce)
+        ms: int = _PACK.unpack(raw[: _PACK.size])[0]
+        self._counts[nonce] = (nc, ms)
+        self._order.append((now, nonce))
+        while len(self._counts) > self._max:
+            _, old = self._order.popleft()
+            entry = self._counts.pop(old, None)
+            if entry is not None:
+                self._floor_ms = max(self._floor_ms, entry[1])
+
+    def purge(self, now: float) -> None:
+        """Forget counts of nonces first used more than ``lifetime`` ago."""
+        order = self._order
+        limit = now - self._lifetime
+        while order and order[0][0] < limit:
+            _, old = order.popleft()
+            self._counts.pop(old, None)
+
+    def __len__(self) -> int:
+        return len(self._counts)
