@@ -134,7 +134,8 @@ def _read_bindings(outcome: Outcome, final: Response, reg: Registration) -> None
         contacts = fields.contacts(final.headers)
     except SipParseError:
         contacts = []
-    ours = _uri_key(reg.contact_uri) if reg.config.mode is not Mode.QUERY else None
+    sent = reg.contact_uri
+    ours = _uri_key(sent) if sent and reg.config.mode is not Mode.QUERY else None
     for contact in contacts:
         if contact.address is None:
             continue

@@ -171,7 +171,7 @@ def run_registrar(kw: dict[str, Any]) -> int:
 
 
 def _listen_address(text: str) -> tuple[str, int]:
-    host, port = parse_hostport(text)
+    host, port = parse_hostport(text, allow_zero=True)
     return host, 5060 if port is None else port
 
 

@@ -21,12 +21,14 @@ def numeric_host(host: str) -> str | None:
     return bare
 
 
-def parse_hostport(text: str) -> tuple[str, int | None]:
+def parse_hostport(text: str, *, allow_zero: bool = False) -> tuple[str, int | None]:
     """Split `HOST[:PORT]`: ``[::1]:5060``, ``::1``, ``host``, ``host:5060``.
 
     A bare IPv6 address cannot carry a port (``2001:db8::1:5060`` is an
-    address), so ports on IPv6 need brackets.  Raises ConfigError.
+    address), so ports on IPv6 need brackets.  ``allow_zero`` admits port 0
+    (listen on a free port).  Raises ConfigError.
     """
+    low = 0 if allow_zero else 1
     raw = text.strip()
     if not raw:
         raise ConfigError("empty server address", hint="give HOST or HOST:PORT")
@@ -48,7 +50,7 @@ def parse_hostport(text: str) -> tuple[str, int | None]:
             return host, None
         if not rest.startswith(":"):
             raise ConfigError(f"unexpected {rest!r} after ']' in {text!r}")
-        return host, _parse_port(rest[1:], text)
+        return host, _parse_port(rest[1:], text, low)
     if raw.count(":") > 1:
         if numeric_host(raw) is None:
             raise ConfigError(
@@ -58,15 +60,17 @@ def parse_hostport(text: str) -> tuple[str, int | None]:
         return raw, None
     host, sep, port_text = raw.partition(":")
     _check_hostname(host, text)
-    return host, (_parse_port(port_text, text) if sep else None)
+    return host, (_parse_port(port_text, text, low) if sep else None)
 
 
-def _parse_port(port_text: str, text: str) -> int:
+def _parse_port(port_text: str, text: str, low: int = 1) -> int:
     if not port_text.isascii() or not port_text.isdigit():
-        raise ConfigError(f"bad port {port_text!r} in {text!r}", hint="a port is a number 1-65535")
+        raise ConfigError(
+            f"bad port {port_text!r} in {text!r}", hint=f"a port is a number {low}-65535"
+        )
     port = int(port_text)
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"port {port} out of range in {text!r}", hint="use 1-65535")
+    if not low <= port <= 65535:
+        raise ConfigError(f"port {port} out of range in {text!r}", hint=f"use {low}-65535")
     return port
 
 

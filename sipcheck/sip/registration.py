@@ -400,13 +400,16 @@ class Registration:
             return None
         if mode is Mode.UNREGISTER_ALL:
             return "*"  # RFC 3261 §10.2.2
-        return f"<{self.contact_uri}>"
+        uri = self.contact_uri
+        return None if uri is None else f"<{uri}>"
 
     @property
-    def contact_uri(self) -> str:
+    def contact_uri(self) -> str | None:
+        """Our Contact URI; None before any target was connected."""
         if self.config.contact is not None:
             return self.config.contact
-        assert self._local is not None
+        if self._local is None:
+            return None
         user = self.config.contact_user or self.config.aor.user
         return contact_uri(self.config.aor, user, self._local, self._transport)
 

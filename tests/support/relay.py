@@ -23,9 +23,7 @@ class RelayLog:
 
 
 class LossyRelay:
-    def __init__(
-        self, server: tuple[str, int], upstream: Schedule, downstream: Schedule
-    ) -> None:
+    def __init__(self, server: tuple[str, int], upstream: Schedule, downstream: Schedule) -> None:
         self.server = server
         self.schedules = {"up": upstream, "down": downstream}
         self.counts = {"up": 0, "down": 0}
