@@ -365,6 +365,7 @@ class AttemptLog:
     call_id: str
     trace: Trace
     requests: list[Attempt] = field(default_factory=list)
+    started: float = 0.0  # the server's clock when the first request came
     last_seen: float = 0.0
 
 

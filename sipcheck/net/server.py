@@ -129,8 +129,10 @@ class RegistrarServer:
             return
         try:
             message = parse_message(data, stream=transport != "udp")
-        except SipParseError:
+        except SipParseError as exc:
             stats.unparseable += 1
+            if self.record:
+                self._unparseable(data, exc, source, local, transport)
             return
         if not isinstance(message, Request):
             return
@@ -178,9 +180,9 @@ class RegistrarServer:
         call_id = request.call_id or f"?{source}"
         log = self._open.get(call_id)
         if log is None:
-            log = AttemptLog(call_id, Trace(wall_start=self.wall0 + now))
+            log = AttemptLog(call_id, Trace(wall_start=self.wall0 + now), started=now)
             self._open[call_id] = log
-        start = log.trace.wall_start - self.wall0
+        start = log.started
         retrans = attempt.retransmission
         log.trace.add(TraceEntry("in", now - start, local, source, transport, data, retrans))
         sent_at = now - start + self.faults.delay
@@ -197,6 +199,19 @@ class RegistrarServer:
             if self.on_attempt is not None:
                 self.on_attempt(log)
         self.flush()
+
+    def _unparseable(
+        self, data: bytes, exc: SipParseError, source: Address, local: Address, transport: str
+    ) -> None:
+        """Show the device's broken message and why it cannot be answered."""
+        now = self.now()
+        attempt = Attempt("?", (source.host, source.port), transport, now)
+        attempt.add("bad-request", f"unparseable message, not answered: {exc}")
+        log = AttemptLog(f"?{source}", Trace(wall_start=self.wall0 + now), started=now)
+        log.trace.add(TraceEntry("in", 0.0, local, source, transport, data, note=str(exc)))
+        log.requests.append(attempt)
+        if self.on_attempt is not None:
+            self.on_attempt(log)
 
     def flush(self, *, everything: bool = False) -> None:
         """Hand over attempts that were left waiting (the client gave up)."""
