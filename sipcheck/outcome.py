@@ -268,6 +268,17 @@ def _failure_diagnosis(run: RunRecord) -> Diagnosis:
             ),
             advice=("give the CA with --ca-file, or use --insecure for a test only",),
         )
+    if kind == "dns-failed":
+        return Diagnosis(
+            "dns-failed",
+            "error",
+            res.failure_detail,
+            causes=(
+                "the domain has no SIP records (NAPTR/SRV) and no address",
+                "a typo in the domain, or no DNS server reachable from here",
+            ),
+            advice=("give the server directly with --server HOST[:PORT]",),
+        )
     if final is None:
         return Diagnosis(kind or "failed", "error", res.failure_detail or "no final response")
     return _status_diagnosis(run, final)
