@@ -1,0 +1,164 @@
+"""Benchmark: `sipcheck register` against sipsak, registering with the same
+Kamailio on loopback, alternating, N times each.
+
+Prints medians of
+- whole-process wall time (fork/exec to exit), and
+- protocol time: first REGISTER out to the final 200 in, measured the same way
+  for both tools by a timing UDP relay in front of Kamailio.
+
+Targets (issue 3): sipcheck protocol time <= 2 ms; wall <= 2.5 x sipsak's.
+
+    python benchmarks/register_vs_sipsak.py --runs 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.interop.kamailio_server import start_kamailio  # noqa: E402
+
+PASSWORD = "bench-pw"
+
+
+class TimingRelay:
+    """UDP relay that stamps every datagram with time.perf_counter()."""
+
+    def __init__(self, server: tuple[str, int]) -> None:
+        self.server = server
+        self.log: list[tuple[float, str, bytes]] = []
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, daemon=True).start()
+        self._ready.wait(5)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        relay = self
+        client: list[tuple[str, int]] = []
+
+        class Front(asyncio.DatagramProtocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                self.transport = transport
+
+            def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:  # type: ignore[override]
+                relay.log.append((time.perf_counter(), "up", data))
+                client[:] = [addr]
+                back.sendto(data)  # type: ignore[attr-defined]
+
+        class Back(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:  # type: ignore[override]
+                relay.log.append((time.perf_counter(), "down", data))
+                if client:
+                    front.sendto(data, client[0])  # type: ignore[attr-defined]
+
+        front, _ = loop.run_until_complete(
+            loop.create_datagram_endpoint(Front, local_addr=("127.0.0.1", 0))
+        )
+        back, _ = loop.run_until_complete(
+            loop.create_datagram_endpoint(Back, remote_addr=self.server)
+        )
+        self.port = front.get_extra_info("sockname")[1]
+        self._ready.set()
+        loop.run_forever()
+
+    def protocol_ms(self) -> float | None:
+        """First REGISTER up to the first 200 for a REGISTER down."""
+        first = next(
+            (t for t, d, data in self.log if d == "up" and data.startswith(b"REGISTER")), None
+        )
+        final = next(
+            (t for t, d, data in self.log if d == "down" and data.startswith(b"SIP/2.0 200")
+             and b"REGISTER" in data.split(b"CSeq:", 1)[-1][:40]),
+            None,
+        )  # fmt: skip
+        if first is None or final is None:
+            return None
+        return (final - first) * 1000
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    start = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, env=env, timeout=30)
+    return (time.perf_counter() - start) * 1000, proc.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30, help="registrations per tool")
+    args = parser.parse_args()
+    sipsak = shutil.which("sipsak")
+    # The console script pip installed beside this interpreter: on PATH there may
+    # be a wrapper (pyenv's bash shim costs ~80 ms per start) that a user of a
+    # plain `pip install .` does not have.
+    script = Path(sys.executable).parent / "sipcheck"
+    sipcheck = [str(script)] if script.exists() else [sys.executable, "-m", "sipcheck"]
+    if sipsak is None:
+        print("sipsak is not installed (bash scripts/install-test-deps.sh)")
+        return 2
+    # pip byte-compiles an installed package; an editable checkout run with
+    # PYTHONDONTWRITEBYTECODE would recompile every module on every start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "sipcheck")],
+                   check=True, capture_output=True)  # fmt: skip
+    env = {**os.environ, "BENCH_PW": PASSWORD, "NO_COLOR": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_kamailio(Path(tmp), mode="www", users={"alice": PASSWORD})
+        try:
+            relay = TimingRelay(("127.0.0.1", server.port))
+            relay.start()
+            target = f"127.0.0.1:{relay.port}"
+            tools = {
+                "sipcheck": sipcheck + ["register", "alice@127.0.0.1", "--server", target,
+                                        "--password-env", "BENCH_PW", "--json"],
+                "sipsak": [sipsak, "-U", "-s", f"sip:alice@{target}", "-u", "alice",
+                           "-a", PASSWORD, "-H", "127.0.0.1"],
+            }  # fmt: skip
+            results: dict[str, dict[str, list[float]]] = {
+                name: {"wall": [], "protocol": []} for name in tools
+            }
+            failures = {name: 0 for name in tools}
+            for _ in range(args.runs):
+                for name, command in tools.items():
+                    relay.log.clear()
+                    wall, status = timed(command, env)
+                    time.sleep(0.02)  # let the last datagrams land in the log
+                    if status != 0:
+                        failures[name] += 1
+                        continue
+                    results[name]["wall"].append(wall)
+                    proto = relay.protocol_ms()
+                    if proto is not None:
+                        results[name]["protocol"].append(proto)
+        finally:
+            server.stop()
+    med = {n: {k: statistics.median(v) if v else float("nan") for k, v in r.items()}
+           for n, r in results.items()}  # fmt: skip
+    print(f"{args.runs} registrations each against Kamailio 5.6 on 127.0.0.1 (UDP, 401 MD5)")
+    print(f"{'':12}{'wall median':>14}{'protocol median':>18}{'failures':>10}")
+    for name in tools:
+        print(f"{name:12}{med[name]['wall']:>11.1f} ms{med[name]['protocol']:>15.2f} ms"
+              f"{failures[name]:>10}")  # fmt: skip
+    ratio = med["sipcheck"]["wall"] / med["sipsak"]["wall"]
+    print(f"wall ratio sipcheck/sipsak: {ratio:.2f} (target <= 2.5)")
+    print(f"sipcheck protocol time: {med['sipcheck']['protocol']:.2f} ms (target <= 2 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
