@@ -124,7 +124,7 @@ def main() -> int:
             relay.start()
             target = f"127.0.0.1:{relay.port}"
             tools = {
-                "sipcheck": sipcheck + ["register", "alice@127.0.0.1", "--server", target,
+                "sipcheck": [*sipcheck, "register", "alice@127.0.0.1", "--server", target,
                                         "--password-env", "BENCH_PW", "--json"],
                 "sipsak": [sipsak, "-U", "-s", f"sip:alice@{target}", "-u", "alice",
                            "-a", PASSWORD, "-H", "127.0.0.1"],

@@ -112,3 +112,11 @@ def pytest_runtest_makereport(
     if report.failed and servers:
         for index, server in enumerate(servers):
             report.sections.append((f"kamailio #{index} ({server.mode}) log", server.log()))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder talks to a real peer: mark it `interop`."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.interop)
