@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from sipcheck.errors import SipParseError, TransportError
+from sipcheck.net.udp_server import UdpListener, bind_udp
 from sipcheck.outcome import AttemptLog
 from sipcheck.sip.attempt import Attempt
 from sipcheck.sip.message import Request
@@ -95,12 +96,10 @@ class RegistrarServer:
         return Address(str(sockname[0]), int(sockname[1]))
 
     async def _listen_udp(self, host: str, port: int) -> Address:
-        transport, _ = await self.loop.create_datagram_endpoint(
-            lambda: _UdpServerProtocol(self), local_addr=(host, port)
-        )
-        self._closers.append(transport.close)
-        sockname = transport.get_extra_info("sockname")
-        return Address(str(sockname[0]), int(sockname[1]))
+        listener = UdpListener(self.loop, await bind_udp(self.loop, host, port), self.handle)
+        await listener.start()
+        self._closers.append(listener.close)
+        return listener.local
 
     async def close(self) -> None:
         for close in self._closers:
@@ -223,34 +222,6 @@ class RegistrarServer:
                 del self._open[call_id]
                 if self.on_attempt is not None:
                     self.on_attempt(log)
-
-
-class _UdpServerProtocol(asyncio.DatagramProtocol):
-    def __init__(self, server: RegistrarServer) -> None:
-        self.server = server
-        self.transport: asyncio.DatagramTransport | None = None
-        self.local = Address("", 0)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-        sockname = transport.get_extra_info("sockname")
-        self.local = Address(str(sockname[0]), int(sockname[1]))
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
-        transport = self.transport
-        assert transport is not None
-        host = str(addr[0])
-        port = int(addr[1])
-        self.server.handle(
-            data,
-            Address(host, port),
-            self.local,
-            "udp",
-            lambda out: transport.sendto(out, (host, port)),
-        )
-
-    def error_received(self, exc: Exception) -> None:
-        pass  # an ICMP error for a response we sent: nothing to do
 
 
 class _StreamServerProtocol(asyncio.Protocol):

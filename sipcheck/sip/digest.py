@@ -19,7 +19,7 @@ import math
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from sipcheck.errors import DigestError
 from sipcheck.sip.auth import Challenge, Credentials
@@ -171,6 +171,7 @@ class _Algorithm:
         return _HASHES[self.base](text.encode() if isinstance(text, str) else text)
 
 
+@lru_cache(maxsize=64)  # a handful of spellings; an _Algorithm is immutable
 def _algorithm(name: str | None) -> _Algorithm:
     # RFC 2617 §3.2.1 / RFC 7616 §3.3: an absent algorithm means MD5.
     spelled = "MD5" if name is None else name.strip()

@@ -63,6 +63,26 @@ class Via:
         return int(value) if value is not None and value.isdigit() else None
 
 
+# The shape nearly every Via has: ``SIP/2.0/UDP host[:port];param[=value]...`` with
+# nothing to strip, unquote or normalise, so that its text is exactly what str() of
+# its parsed Via gives (the port without leading zeros, unquoted parameter values).
+_PLAIN_VIA_RE = re.compile(
+    r"SIP/2\.0/([A-Z]+) ([A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?\.?)(?::([1-9][0-9]{0,4}))?"
+    r"((?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[^;\s\"]+)?)*)\Z"
+)
+
+
+def plain_via(value: str) -> tuple[str, str, list[str]] | None:
+    """For a Via value in the plain shape above: the text before its parameters
+    (``SIP/2.0/UDP host:port``), the host, and each parameter as written
+    (``branch=z9hG4bK1``, ``rport``). None for any other value."""
+    plain = _PLAIN_VIA_RE.match(value)
+    if plain is None or (plain.group(3) and int(plain.group(3)) > 65535):
+        return None
+    param_text = plain.group(4)
+    return value[: plain.start(4)], plain.group(2), param_text.split(";")[1:]
+
+
 def parse_via(value: str) -> Via:
     match = _VIA_RE.match(value)
     if match is None:

@@ -68,11 +68,22 @@ def canonical_name(name: str) -> str:
     return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
 
 
+# Header names repeat from message to message: remember their keys (bounded, so
+# that a peer sending endless made-up names cannot grow it without limit).
+_KEYS: dict[str, str] = {}
+_MAX_KEYS = 4096
+
+
 def header_key(name: str) -> str:
     """Comparison key: lower case long form (``v`` and ``VIA`` both give ``via``)."""
-    low = name.lower()
-    long = COMPACT_FORMS.get(low)
-    return long.lower() if long is not None else low
+    key = _KEYS.get(name)
+    if key is None:
+        low = name.lower()
+        long = COMPACT_FORMS.get(low)
+        key = long.lower() if long is not None else low
+        if len(_KEYS) < _MAX_KEYS:
+            _KEYS[name] = key
+    return key
 
 
 def split_list(value: str) -> list[str]:
@@ -111,12 +122,15 @@ class Headers:
     """Ordered header fields; lookups ignore case and compact forms.
 
     Each item is one header field line as received: (name as written, value).
+    The comparison key of every name is computed once, on the first lookup, and
+    kept until the fields change: a registrar looks up a dozen names per request.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_keys")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = list(items)
+        self._keys: list[str] | None = None
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)
@@ -131,22 +145,42 @@ class Headers:
         return f"Headers({self._items!r})"
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
+        return isinstance(name, str) and header_key(name) in self.keys()
 
     def copy(self) -> Headers:
         return Headers(self._items)
 
+    def keys(self) -> list[str]:
+        """The comparison key of each field, in order (do not modify the list)."""
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = [header_key(n) for n, _ in self._items]
+        return keys
+
+    def with_value(self, index: int, value: str) -> Headers:
+        """A copy with field ``index`` holding ``value`` (same name, same position)."""
+        items = self._items.copy()
+        items[index] = (items[index][0], value)
+        copy = Headers()
+        copy._items = items
+        copy._keys = self._keys
+        return copy
+
     def get(self, name: str) -> str | None:
+        keys = self.keys()
         key = header_key(name)
-        for n, v in self._items:
-            if header_key(n) == key:
-                return v
-        return None
+        if key not in keys:
+            return None
+        return self._items[keys.index(key)][1]
 
     def get_all(self, name: str) -> list[str]:
         """Every field line with this name, unsplit."""
+        keys = self.keys()
         key = header_key(name)
-        return [v for n, v in self._items if header_key(n) == key]
+        if key not in keys:
+            return []
+        items = self._items
+        return [items[i][1] for i, k in enumerate(keys) if k == key]
 
     def values(self, name: str) -> list[str]:
         """Every value: field lines split at top-level commas (list headers only)."""
@@ -160,24 +194,29 @@ class Headers:
 
     def add(self, name: str, value: str) -> None:
         self._items.append((name, value))
+        if self._keys is not None:
+            self._keys.append(header_key(name))
 
     def set(self, name: str, value: str) -> None:
         """Replace every field with this name by one, at the first one's place."""
         key = header_key(name)
-        for index, (n, _) in enumerate(self._items):
-            if header_key(n) == key:
-                self._items[index] = (name, value)
-                self._items = [
-                    item
-                    for i, item in enumerate(self._items)
-                    if i <= index or header_key(item[0]) != key
-                ]
-                return
-        self._items.append((name, value))
+        keys = self.keys()
+        if key not in keys:
+            self.add(name, value)
+            return
+        index = keys.index(key)
+        self._items = [
+            (name, value) if i == index else item
+            for i, item in enumerate(self._items)
+            if i <= index or keys[i] != key
+        ]
+        self._keys = None
 
     def remove(self, name: str) -> None:
         key = header_key(name)
-        self._items = [item for item in self._items if header_key(item[0]) != key]
+        keys = self.keys()
+        self._items = [item for item, k in zip(self._items, keys, strict=True) if k != key]
+        self._keys = None
 
     def names(self) -> list[str]:
         return [n for n, _ in self._items]

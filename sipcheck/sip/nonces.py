@@ -46,14 +46,15 @@ class NonceManager:
     real client out.
     """
 
-    __slots__ = ("_counts", "_floor_ms", "_key", "_lifetime", "_max", "_order", "_serial")
+    __slots__ = ("_counts", "_floor_ms", "_lifetime", "_mac", "_max", "_order", "_serial")
 
     def __init__(self, secret: bytes, lifetime: float, *, max_tracked: int = 1_000_000) -> None:
         if not secret:
             raise ValueError("the nonce secret must not be empty")
         if lifetime <= 0:
             raise ValueError("the nonce lifetime must be positive")
-        self._key = secret
+        # Copying a keyed HMAC is about twice as fast as keying a new one per nonce.
+        self._mac = hmac.new(secret, digestmod="sha256")
         self._lifetime = lifetime
         self._max = max_tracked
         self._serial = 0
@@ -70,8 +71,13 @@ class NonceManager:
     def issue(self, now: float, realm: str = "") -> str:
         self._serial = (self._serial + 1) & 0xFFFFFFFF
         head = _PACK.pack(int(now * 1000), self._serial)
-        mac = hmac.digest(self._key, head + realm.encode(), "sha256")[:_MAC_LEN]
-        return base64.urlsafe_b64encode(head + mac).decode("ascii")
+        return base64.urlsafe_b64encode(head + self._sign(head, realm)).decode("ascii")
+
+    def _sign(self, head: bytes, realm: str) -> bytes:
+        """HMAC-SHA256(secret, head ‖ realm), truncated."""
+        mac = self._mac.copy()
+        mac.update(head + realm.encode())
+        return mac.digest()[:_MAC_LEN]
 
     def _issued_ms(self, nonce: str, realm: str) -> int | None:
         """The issue time of one of our nonces, or None if it is not ours."""
@@ -82,8 +88,7 @@ class NonceManager:
         except (binascii.Error, ValueError):
             return None
         head = raw[: _PACK.size]
-        mac = hmac.digest(self._key, head + realm.encode(), "sha256")[:_MAC_LEN]
-        if not hmac.compare_digest(mac, raw[_PACK.size :]):
+        if not hmac.compare_digest(self._sign(head, realm), raw[_PACK.size :]):
             return None
         ms: int = _PACK.unpack(head)[0]
         return ms

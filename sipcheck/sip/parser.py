@@ -19,6 +19,19 @@ _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+\Z", re.IGNORECASE)
 _CONTENT_LENGTH_RE = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
 MAX_HEADER_OCTETS = 65536
 
+# Methods, header names and Request-URIs repeat from message to message; those
+# that passed the checks once are remembered (bounded; what fails is never kept,
+# so it fails again with the same error).
+_GOOD_TOKENS: set[str] = set()
+_GOOD_URIS: set[str] = set()
+_MAX_REMEMBERED = 4096
+
+
+def _remember(good: set[str], text: str) -> None:
+    if len(good) >= _MAX_REMEMBERED:
+        good.clear()
+    good.add(text)
+
 
 def _find_header_end(data: bytes, start: int) -> tuple[int, int]:
     """(end of header section, start of body), or (-1, -1) when not found."""
@@ -51,10 +64,14 @@ def parse_message(data: bytes, *, stream: bool = False) -> Message:
         head_end = body_start = len(data)
         defects.append("the header section does not end with an empty line")
     head = data[start:head_end].decode(ENCODING, ERRORS)
-    lines = head.split("\n")
-    if len(lines) > 1 and any(not line.endswith("\r") for line in lines[:-1]):
+    if head.count("\n") == head.count("\r\n"):
+        # Every line ends with CRLF (the usual case): split there directly.
+        lines = head.split("\r\n")
+        if lines[-1].endswith("\r"):
+            lines[-1] = lines[-1][:-1]
+    else:
         defects.append("lines end with a bare LF instead of CRLF")
-    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+        lines = [line[:-1] if line.endswith("\r") else line for line in head.split("\n")]
     message = _parse_start_line(lines[0])
     message.headers = _parse_header_lines(lines)
     message.body = _take_body(message.headers, data, body_start, stream, defects)
@@ -92,9 +109,11 @@ def _parse_start_line(line: str) -> Message:
             column=col,
         )
     method, uri, version = parts
-    if not _TOKEN_RE.match(method):
-        raise SipParseError(f"bad method {method!r}", line=1, column=1)
-    if not _VERSION_RE.match(version):
+    if method not in _GOOD_TOKENS:
+        if not _TOKEN_RE.match(method):
+            raise SipParseError(f"bad method {method!r}", line=1, column=1)
+        _remember(_GOOD_TOKENS, method)
+    if version != "SIP/2.0" and not _VERSION_RE.match(version):
         raise SipParseError(
             f"bad SIP version {version!r}", line=1, column=len(method) + len(uri) + 3
         )
@@ -102,12 +121,14 @@ def _parse_start_line(line: str) -> Message:
         raise SipParseError(
             "the Request-URI must not be enclosed in <...>", line=1, column=len(method) + 2
         )
-    try:
-        parse_uri(uri, allow_headers=False)
-    except SipParseError as exc:
-        raise SipParseError(
-            f"bad Request-URI: {exc.message}", line=1, column=len(method) + 2
-        ) from None
+    if uri not in _GOOD_URIS:
+        try:
+            parse_uri(uri, allow_headers=False)
+        except SipParseError as exc:
+            raise SipParseError(
+                f"bad Request-URI: {exc.message}", line=1, column=len(method) + 2
+            ) from None
+        _remember(_GOOD_URIS, uri)
     return Request(method, uri, version=version)
 
 
@@ -120,7 +141,14 @@ def _first_bad_space(line: str) -> int:
 
 def _parse_header_lines(lines: list[str]) -> Headers:
     items: list[tuple[str, str]] = []
+    good = _GOOD_TOKENS
     for number, line in enumerate(lines[1:], start=2):
+        name, sep, value = line.partition(":")
+        if sep and name in good:
+            # A name seen before, written right before the colon (the usual case;
+            # a good name holds no blank, so this is no continuation line either).
+            items.append((name, value.strip(" \t")))
+            continue
         if not line:
             continue
         if line[0] in " \t":
@@ -135,8 +163,10 @@ def _parse_header_lines(lines: list[str]) -> Headers:
         if colon < 0:
             raise SipParseError(f"header line without ':' ({line[:40]!r})", line=number, column=1)
         name = line[:colon].rstrip(" \t")
-        if not name or not _TOKEN_RE.match(name):
-            raise SipParseError(f"bad header name {line[:colon]!r}", line=number, column=1)
+        if name not in _GOOD_TOKENS:
+            if not name or not _TOKEN_RE.match(name):
+                raise SipParseError(f"bad header name {line[:colon]!r}", line=number, column=1)
+            _remember(_GOOD_TOKENS, name)
         items.append((name, line[colon + 1 :].strip(" \t")))
     return Headers(items)
 

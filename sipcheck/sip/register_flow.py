@@ -7,34 +7,29 @@ CSeq rule) runs before the first binding is touched (§10.3 step 7).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from sipcheck.errors import SipParseError
 from sipcheck.sip.attempt import Attempt
 from sipcheck.sip.bindings import Binding, BindingStore, contact_key
 from sipcheck.sip.fields import parse_delta_seconds
-from sipcheck.sip.headers import Headers, header_key, split_list
+from sipcheck.sip.headers import Headers, split_list
 from sipcheck.sip.message import Request
 from sipcheck.sip.registrar_auth import Account, Authenticator, Refusal
 from sipcheck.sip.registrar_config import RegistrarConfig
 from sipcheck.sip.responses import http_date
-from sipcheck.sip.uri import SipUri, Uri, parse_name_addr, parse_uri
+from sipcheck.sip.uri import NameAddr, Params, SipUri, Uri, parse_name_addr, parse_uri
 
 SUPPORTED_OPTIONS = frozenset({"path"})
 _ONE_HOUR = 3600  # RFC 3261 §10.3 step 7: 423 only for intervals under an hour
-_KEYS: dict[str, str] = {}
 _MAX_CACHE = 4096
 
 
 def index_headers(headers: Headers) -> dict[str, list[str]]:
     """One pass over the header fields: comparison key -> field values, in order."""
     idx: dict[str, list[str]] = {}
-    keys = _KEYS
-    for name, value in headers:
-        key = keys.get(name)
-        if key is None:
-            key = header_key(name)
-            if len(keys) < _MAX_CACHE:
-                keys[name] = key
+    for key, (_, value) in zip(headers.keys(), headers, strict=True):
         found = idx.get(key)
         if found is None:
             idx[key] = [value]
@@ -52,6 +47,33 @@ class Reply:
 
 def _tokens(idx: dict[str, list[str]], key: str) -> list[str]:
     return [t for line in idx.get(key, ()) for t in split_list(line) if t]
+
+
+# A registrar sees the same To and Contact values again at every refresh, and
+# parsed addresses are immutable: parse each text once (bounded; a value that
+# does not parse is not cached and raises again).
+@lru_cache(maxsize=8192)
+def _to_address(text: str) -> tuple[NameAddr, str]:
+    """The To value's name-addr and its address-of-record."""
+    to = parse_name_addr(text)
+    return to, aor_of(to.uri) if isinstance(to.uri, SipUri) else str(to.uri)
+
+
+class _Contact(NamedTuple):
+    address: NameAddr
+    key: str  # contact_key of its URI
+    uri: str  # its URI as text
+    expires: str | None  # its expires parameter
+    params: Params  # its other header parameters
+
+
+@lru_cache(maxsize=8192)
+def _contact(text: str) -> _Contact:
+    address = parse_name_addr(text)
+    params = tuple((n, v) for n, v in address.params if n.lower() != "expires")
+    return _Contact(
+        address, contact_key(address.uri), str(address.uri), address.param("expires"), params
+    )
 
 
 def aor_of(uri: SipUri) -> str:
@@ -124,11 +146,11 @@ class RegisterFlow:
                 "names only the domain (RFC 3261 §10.2)",
             )
         try:
-            to = parse_name_addr(idx["to"][0])
+            to, aor = _to_address(idx["to"][0])
         except SipParseError as exc:
             attempt.add("bad-request", f"the To header cannot be parsed: {exc.message}")
             return Reply(400, "Bad To Header")
-        attempt.aor = aor_of(to.uri) if isinstance(to.uri, SipUri) else str(to.uri)
+        attempt.aor = aor
         # RFC 3261 §8.2.2.3 (Require), §16.3 (Proxy-Require)
         unsupported = [
             t
@@ -170,7 +192,8 @@ class RegisterFlow:
                 "(RFC 3261 §10.3 step 5)",
             )
             return Reply(404)
-        return self._contacts(request, idx, attempt, aor_of(uri), now, wall_time)
+        # uri is a SIP URI here, so aor is aor_of(uri)
+        return self._contacts(request, idx, attempt, aor, now, wall_time)
 
     def _contacts(
         self,
@@ -205,8 +228,8 @@ class RegisterFlow:
                 return self._ok(idx, aor, now, wall_time)
             changes: list[tuple[str, str, tuple[tuple[str, str | None], ...], int]] = []
             for value in values:
-                address = parse_name_addr(value)
-                param = address.param("expires")
+                contact = _contact(value)
+                param = contact.expires
                 if param is not None:
                     requested = parse_delta_seconds(param, "Contact expires")
                 elif header_expires is not None:
@@ -216,14 +239,13 @@ class RegisterFlow:
                 if 0 < requested < cfg.min_expires and requested < _ONE_HOUR:
                     attempt.add(
                         "interval-too-brief",
-                        f"asked for {requested} s for {address.uri} but this registrar's "
-                        f"minimum is {cfg.min_expires} s; the client should retry with "
+                        f"asked for {requested} s for {contact.address.uri} but this "
+                        f"registrar's minimum is {cfg.min_expires} s; the client should retry with "
                         f"Expires of at least {cfg.min_expires} (RFC 3261 §10.2.8)",
                     )
                     return Reply(423, headers=[("Min-Expires", str(cfg.min_expires))])
-                params = tuple((n, v) for n, v in address.params if n.lower() != "expires")
                 granted = min(requested, cfg.max_expires)
-                changes.append((contact_key(address.uri), str(address.uri), params, granted))
+                changes.append((contact.key, contact.uri, contact.params, granted))
         except SipParseError as exc:
             attempt.add("bad-request", exc.message)
             return Reply(400)

@@ -45,6 +45,7 @@ ALLOW = "REGISTER, OPTIONS"
 SUPPORTED = tuple(sorted(SUPPORTED_OPTIONS))
 RETRANSMISSION_HOLD = 32.0  # Timer J for UDP: 64*T1 (RFC 3261 §17.2.2)
 _MAX_RETRANSMISSION_CACHE = 200_000
+_Held = tuple[float, Response, str | None, int | None, str | None, str | None]
 
 __all__ = [
     "ALLOW", "SUPPORTED", "Account", "Attempt", "Binding", "Registrar", "RegistrarConfig",
@@ -73,7 +74,10 @@ class Registrar:
         )
         self._flow = RegisterFlow(config, self.store, self.auth if accounts is not None else None)
         self._server = ("Server", config.server)
-        self._recent: dict[tuple[str, ...], tuple[float, RegistrarResult]] = {}
+        # transaction key -> (held until, response, call_id, cseq, aor, auth_user): a
+        # flat tuple rather than the whole result, because a busy registrar holds
+        # hundreds of thousands of these and the garbage collector visits each object.
+        self._recent: dict[tuple[str, ...], _Held] = {}
         self._recent_order: deque[tuple[float, tuple[str, ...]]] = deque()
         self._next_purge = 0.0
 
@@ -123,11 +127,12 @@ class Registrar:
             if key is not None:
                 held = self._recent.get(key)
                 if held is not None and held[0] > now:
-                    attempt.call_id, attempt.cseq = held[1].attempt.call_id, held[1].attempt.cseq
-                    attempt.aor, attempt.auth_user = held[1].attempt.aor, held[1].attempt.auth_user
+                    _, response, attempt.call_id, attempt.cseq, attempt.aor, attempt.auth_user = (
+                        held
+                    )
                     attempt.retransmission = True
                     attempt.add("retransmission", "a retransmission: the last response is resent")
-                    return self._finish(held[1].response, attempt)
+                    return self._finish(response, attempt)
         reply = self._dispatch(request, idx, attempt, now, wall_time)
         if reply is None:
             return RegistrarResult(None, attempt)
@@ -136,7 +141,7 @@ class Registrar:
         )
         result = self._finish(response, attempt)
         if key is not None:
-            self._hold(key, result, now)
+            self._hold(key, response, attempt, now)
         return result
 
     def bindings(self, aor: str, now: float) -> list[Binding]:
@@ -224,9 +229,11 @@ class Registrar:
             attempt.status, attempt.reason = response.status, response.reason
         return RegistrarResult(response, attempt)
 
-    def _hold(self, key: tuple[str, ...], result: RegistrarResult, now: float) -> None:
+    def _hold(self, key: tuple[str, ...], response: Response, attempt: Attempt, now: float) -> None:
         until = now + RETRANSMISSION_HOLD
-        self._recent[key] = (until, result)
+        self._recent[key] = (
+            until, response, attempt.call_id, attempt.cseq, attempt.aor, attempt.auth_user
+        )  # fmt: skip
         self._recent_order.append((until, key))
         while len(self._recent_order) > _MAX_RETRANSMISSION_CACHE:
             _, old = self._recent_order.popleft()

@@ -14,8 +14,8 @@ import ipaddress
 from collections.abc import Iterable
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.fields import Via, parse_via
-from sipcheck.sip.headers import Headers, header_key, split_list
+from sipcheck.sip.fields import parse_via, plain_via
+from sipcheck.sip.headers import Headers, split_list
 from sipcheck.sip.message import Request, Response
 
 REASONS: dict[int, str] = {
@@ -87,8 +87,9 @@ def make_response(
     items: list[tuple[str, str]] = []
     to_at = -1
     call_id = from_value = top_via = ""
-    for name, value in request.headers:
-        canonical = _COPIED.get(header_key(name))
+    headers_in = request.headers
+    for key, (_, value) in zip(headers_in.keys(), headers_in, strict=True):
+        canonical = _COPIED.get(key)
         if canonical is None:
             continue
         if canonical == "To":
@@ -127,33 +128,49 @@ def stamp_via(request: Request, source_host: str, source_port: int) -> None:
     address as the socket gives it (IPv6 without brackets, which is also how RFC 3261's
     ``received`` grammar writes it). A top Via that does not parse is left unchanged.
     """
-    items = list(request.headers)
-    index = next((i for i, (n, _) in enumerate(items) if header_key(n) == "via"), None)
-    if index is None:
+    headers = request.headers
+    keys = headers.keys()
+    if "via" not in keys:
         return
-    name, line = items[index]
-    values = split_list(line)
+    index = keys.index("via")
+    values = split_list(headers.get_all("via")[0])
     if not values:
         return
-    try:
-        via = parse_via(values[0])
-    except SipParseError:
-        return  # left as it is; the registrar answers 400 or nothing
-    params = list(via.params)
-    rport_at = next((i for i, (n, _) in enumerate(params) if n.lower() == "rport"), None)
-    fill_rport = rport_at is not None and params[rport_at][1] is None
-    need_received = fill_rport or not _same_address(via.host, source_host)
-    if not fill_rport and not need_received:
+    stamped = _stamped(values[0], source_host, source_port)
+    if stamped is None:
         return
-    if fill_rport and rport_at is not None:
-        params[rport_at] = ("rport", str(source_port))
-    if need_received:
-        params = [(n, v) for n, v in params if n.lower() != "received"]
-        params.append(("received", source_host))
-    stamped = Via(via.protocol, via.transport, via.host, via.port, tuple(params))
-    values[0] = str(stamped)
-    items[index] = (name, ", ".join(values))
-    request.headers = Headers(items)
+    values[0] = stamped
+    # The keys stay valid: only a value changes.
+    request.headers = headers.with_value(index, ", ".join(values))
+
+
+def _stamped(value: str, source_host: str, source_port: int) -> str | None:
+    """The stamped Via value, or None when it needs no stamp or does not parse."""
+    plain = plain_via(value)
+    if plain is not None:
+        # The usual shape: work on the text as written (it is already what
+        # str(Via) would give) rather than on a parsed Via.
+        head, host, params = plain
+    else:
+        try:
+            via = parse_via(value)
+        except SipParseError:
+            return None  # left as it is; the registrar answers 400 or nothing
+        port = f":{via.port}" if via.port is not None else ""
+        head, host = f"{via.protocol}/{via.transport} {via.host}{port}", via.host
+        params = [n if v is None else f"{n}={v}" for n, v in via.params]
+    # A parameter name holds no '=', so a parameter without one has no value.
+    names = [p.partition("=")[0].lower() for p in params]
+    rport_at = names.index("rport") if "rport" in names else -1
+    fill_rport = rport_at >= 0 and "=" not in params[rport_at]
+    need_received = fill_rport or not _same_address(host, source_host)
+    if not need_received:
+        return None
+    if fill_rport:
+        params[rport_at] = f"rport={source_port}"
+    params = [p for p, n in zip(params, names, strict=True) if n != "received"]
+    params.append(f"received={source_host}")
+    return head + "".join(";" + p for p in params)
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -1,0 +1,266 @@
+"""The registrar's fast paths give what the general paths give.
+
+Header keys kept per Headers, names and Request-URIs remembered by the parser, the
+plain-Via parse and stamp, the copied HMAC of the nonces, and the UDP listener that
+reads several datagrams per wake-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import hmac
+import socket
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sipcheck.errors import SipParseError
+from sipcheck.net.udp_server import UdpListener, bind_udp
+from sipcheck.sip.fields import parse_via, plain_via
+from sipcheck.sip.headers import Headers, header_key
+from sipcheck.sip.message import Request
+from sipcheck.sip.nonces import NonceManager
+from sipcheck.sip.parser import parse_message
+from sipcheck.sip.responses import stamp_via
+from sipcheck.trace import Address
+
+# --- Headers keys -----------------------------------------------------------------
+
+_NAMES = ["Via", "v", "VIA", "To", "t", "Contact", "m", "X-A", "x-a", "l", "Content-Length"]
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(_NAMES), st.sampled_from(["1", "2, 3", ""])), max_size=6),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["add", "set", "remove", "copy", "with"]), st.sampled_from(_NAMES)
+        ),
+        max_size=8,
+    ),
+)
+def test_header_keys_follow_every_change(
+    items: list[tuple[str, str]], ops: list[tuple[str, str]]
+) -> None:
+    headers = Headers(items)
+    for op, name in ops:
+        headers.keys()  # computed before the change, so the change must keep it right
+        if op == "add":
+            headers.add(name, "x")
+        elif op == "set":
+            headers.set(name, "y")
+        elif op == "remove":
+            headers.remove(name)
+        elif op == "copy":
+            headers = headers.copy()
+        elif len(headers):
+            before = list(headers)
+            changed = headers.with_value(0, "z")
+            assert list(headers) == before  # a copy: the original is unchanged
+            assert list(changed) == [(before[0][0], "z"), *before[1:]]
+            headers = changed
+        assert headers.keys() == [header_key(n) for n, _ in headers]
+        for probe in _NAMES:
+            wanted = [v for n, v in headers if header_key(n) == header_key(probe)]
+            assert headers.get_all(probe) == wanted
+            assert headers.get(probe) == (wanted[0] if wanted else None)
+            assert (probe in headers) == bool(wanted)
+
+
+# --- parser memory ------------------------------------------------------------------
+
+_REQUEST = (
+    b"REGISTER sip:example.com SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1\r\n"
+    b"CSeq: 1 REGISTER\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+
+def test_a_remembered_header_name_alone_on_a_line_is_still_refused() -> None:
+    parse_message(_REQUEST)  # "CSeq" is now a known good name
+    broken = _REQUEST.replace(b"CSeq: 1 REGISTER", b"CSeq")
+    for _ in range(2):
+        with pytest.raises(SipParseError, match="header line without ':'"):
+            parse_message(broken)
+
+
+def test_a_bad_request_uri_is_refused_every_time() -> None:
+    parse_message(_REQUEST)
+    bad = _REQUEST.replace(b"sip:example.com", b"sip:exa%mple.com", 1)
+    for _ in range(2):
+        with pytest.raises(SipParseError, match="bad Request-URI"):
+            parse_message(bad)
+
+
+def test_bare_lf_lines_are_still_noticed() -> None:
+    message = parse_message(_REQUEST.replace(b"\r\nCSeq", b"\nCSeq"))
+    assert message.defects == ["lines end with a bare LF instead of CRLF"]
+    assert message.headers.get("CSeq") == "1 REGISTER"
+
+
+# --- plain Via ------------------------------------------------------------------------
+
+_host = st.sampled_from(["127.0.0.1", "example.com", "a.b.", "h-1.example.org", "[::1]"])
+_port = st.sampled_from(["", ":5060", ":1", ":65535", ":65536", ":05060", ":0"])
+_param = st.sampled_from(
+    [";rport", ";RPORT", ";rport=9", ";branch=z9hG4bK1", ";received=192.0.2.9", ";Received=x",
+     ";lr", ";a=b=c", ';maddr="x;y"', ";ttl=1"]
+)  # fmt: skip
+_via = st.builds(
+    lambda transport, host, port, params: f"SIP/2.0/{transport} {host}{port}{''.join(params)}",
+    st.sampled_from(["UDP", "TCP", "tls", "WSS"]),
+    _host,
+    _port,
+    st.lists(_param, max_size=4),
+)
+
+
+def _general(value: str) -> str:
+    """The same Via, written so that only the general path can read it."""
+    return value.replace(" ", "  ", 1)
+
+
+@given(_via)
+def test_plain_via_splits_what_parse_via_reads(value: str) -> None:
+    plain = plain_via(value)
+    if plain is None:
+        return
+    via = parse_via(value)
+    head, host, params = plain
+    port = "" if via.port is None else f":{via.port}"
+    assert (head, host) == (f"{via.protocol}/{via.transport} {via.host}{port}", via.host)
+    assert params == [n if v is None else f"{n}={v}" for n, v in via.params]
+    assert str(via) == value
+
+
+@given(_via, st.sampled_from([("127.0.0.1", 5060), ("192.0.2.9", 7), ("::1", 9)]))
+def test_plain_via_stamp_agrees_with_the_general_stamp(value: str, source: tuple[str, int]) -> None:
+    fast = Request("REGISTER", "sip:x", Headers([("Via", value), ("To", "<sip:a@b>")]))
+    general = Request("REGISTER", "sip:x", Headers([("Via", _general(value)), ("To", "<sip:a@b>")]))
+    stamp_via(fast, *source)
+    stamp_via(general, *source)
+    if general.headers.get("Via") == _general(value):
+        # Nothing to stamp (or unparseable): both left as they were.
+        assert fast.headers.get("Via") == value
+    else:
+        assert fast.headers.get("Via") == general.headers.get("Via")
+    assert fast.headers.keys() == ["via", "to"]
+
+
+# --- nonces -----------------------------------------------------------------------------
+
+
+def test_nonce_mac_is_hmac_sha256_of_time_serial_and_realm() -> None:
+    secret = b"0123456789abcdef"
+    nonces = NonceManager(secret, 30.0)
+    for realm in ("example.com", "", "other"):
+        nonce = nonces.issue(12.5, realm)
+        raw = base64.urlsafe_b64decode(nonce)
+        expected = hmac.digest(secret, raw[:12] + realm.encode(), "sha256")[:18]
+        assert raw[12:] == expected
+        assert nonces.check(nonce, 13.0, realm=realm) == "ok"
+        assert nonces.check(nonce, 13.0, realm=realm + "x") == "invalid"
+
+
+# --- UDP listener -------------------------------------------------------------------------
+
+
+def test_udp_listener_answers_a_burst_read_in_batches() -> None:
+    async def run() -> tuple[list[bytes], set[Address], int]:
+        loop = asyncio.get_running_loop()
+        seen: list[tuple[bytes, Address]] = []
+
+        def handler(
+            data: bytes, source: Address, local: Address, transport: str, send: Any
+        ) -> None:
+            assert transport == "udp" and local.port == listener.local.port
+            seen.append((data, source))
+            send(b"re:" + data)
+
+        listener = UdpListener(loop, await bind_udp(loop, "127.0.0.1", 0), handler)
+        await listener.start()
+        client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        client.bind(("127.0.0.1", 0))
+        port = client.getsockname()[1]
+        try:
+            for i in range(200):  # queued before the listener reads any (BATCH is 64)
+                client.sendto(b"%d" % i, ("127.0.0.1", listener.local.port))
+            answers: list[bytes] = []
+            client.setblocking(False)
+            while len(answers) < 200:
+                await asyncio.sleep(0.01)
+                try:
+                    while True:
+                        answers.append(client.recv(100))
+                except BlockingIOError:
+                    pass
+        finally:
+            client.close()
+            listener.close()
+        return answers, {s for _, s in seen}, port
+
+    answers, sources, port = asyncio.run(asyncio.wait_for(run(), 10))
+    assert sorted(answers) == sorted(b"re:%d" % i for i in range(200))
+    assert sources == {Address("127.0.0.1", port)}
+
+
+class _FullSocket:
+    """A socket whose send buffer is full until ``drain`` is set."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, Any]] = []
+        self.drain = False
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", 5060)
+
+    def fileno(self) -> int:
+        return 99
+
+    def sendto(self, data: bytes, addr: Any) -> int:
+        if not self.drain:
+            raise BlockingIOError
+        self.sent.append((data, addr))
+        return len(data)
+
+
+class _Loop:
+    def __init__(self) -> None:
+        self.writers: dict[int, Any] = {}
+
+    def add_writer(self, fd: int, callback: Any) -> None:
+        self.writers[fd] = callback
+
+    def remove_writer(self, fd: int) -> None:
+        del self.writers[fd]
+
+
+def test_udp_listener_keeps_answers_until_the_socket_takes_them() -> None:
+    sock, loop = _FullSocket(), _Loop()
+    listener = UdpListener(loop, sock, lambda *args: None)  # type: ignore[arg-type]
+    listener.send(b"one", ("192.0.2.1", 1))
+    listener.send(b"two", ("192.0.2.2", 2))
+    assert sock.sent == [] and 99 in loop.writers
+    sock.drain = True
+    loop.writers[99]()
+    assert sock.sent == [(b"one", ("192.0.2.1", 1)), (b"two", ("192.0.2.2", 2))]
+    assert loop.writers == {}
+
+
+def test_registrar_command_restores_the_gc_thresholds() -> None:
+    from click.testing import CliRunner
+
+    from sipcheck.cli.main import cli
+
+    before = gc.get_threshold()
+    result = CliRunner().invoke(
+        cli,
+        ["registrar", "--account", "a:b", "--quiet", "--listen", "127.0.0.1:0",
+         "--duration", "0.2"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert gc.get_threshold() == before
