@@ -12,16 +12,19 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sipcheck.errors import ConfigError, TransportError
+from sipcheck.errors import ConfigError
 from sipcheck.outcome import AttemptLog, attempt_outcome
 from sipcheck.sip.hostport import parse_hostport
 from sipcheck.sip.registrar import Registrar, RegistrarConfig
 from sipcheck.sip.registrar_auth import Account
 from sipcheck.trace import Address
+
+if TYPE_CHECKING:
+    from sipcheck.net.server import Faults
 
 GC_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
 
@@ -121,7 +124,7 @@ async def start_server(
     tls_files: tuple[str, str] | None,
     on_attempt: Callable[[AttemptLog], None] | None,
     record: bool,
-    faults: Any = None,
+    faults: Faults | None = None,
 ) -> tuple[Any, list[Listening]]:
     """Start listeners (UDP and TCP per address, TLS on the next port up)."""
     import ssl
@@ -182,21 +185,18 @@ async def _serve(
     config: RegistrarConfig,
     listen: list[tuple[str, int]],
     tls_files: tuple[str, str] | None,
-    faults: Any,
+    faults: Faults,
     printer: _Printer,
     duration: float | None,
 ) -> int:
-    try:
-        server, bound = await start_server(
-            config,
-            listen,
-            tls_files=tls_files,
-            on_attempt=printer.attempt if not printer.quiet else None,
-            record=not printer.quiet,
-            faults=faults,
-        )
-    except TransportError:
-        raise
+    server, bound = await start_server(
+        config,
+        listen,
+        tls_files=tls_files,
+        on_attempt=printer.attempt if not printer.quiet else None,
+        record=not printer.quiet,
+        faults=faults,
+    )
     printer.started(bound, config)
     # Each request allocates and frees many small objects while the registrar holds
     # ~5 per answered request for Timer J (32 s); with the default gen0 threshold

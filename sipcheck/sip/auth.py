@@ -45,7 +45,7 @@ _BAD_CHARS_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _CHALLENGE_FIELDS = frozenset(
     {"realm", "nonce", "algorithm", "qop", "opaque", "domain", "stale", "charset", "userhash"}
 )
-_CREDENTIAL_FIELDS = frozenset(
+CREDENTIAL_FIELDS = frozenset(
     {
         "username",
         "username*",
@@ -384,7 +384,7 @@ def _credential_items(c: Credentials) -> list[_Item]:
         ("userhash", "true" if c.userhash else None, False),
     ]
     items += [(n, v, q) for n, v, q in optional if v is not None]
-    return items + _extensions(c.params, _CREDENTIAL_FIELDS)
+    return items + _extensions(c.params, CREDENTIAL_FIELDS)
 
 
 def _quote(value: str) -> str:
