@@ -66,7 +66,11 @@ def build_outcome(run: RunRecord) -> Outcome:
         outcome.final_reason = final.reason
         outcome.server = final.headers.get("Server") or final.headers.get("User-Agent")
     if res.first_sent is not None and res.final_received is not None:
-        outcome.total_ms = round((res.final_received - res.first_sent) * 1000, 3)
+        # Time at the password prompt is a person typing, not the network.
+        elapsed = res.final_received - res.first_sent - res.prompt_seconds
+        outcome.total_ms = round(elapsed * 1000, 3)
+        if res.prompt_seconds:
+            outcome.info["password_prompt_ms"] = round(res.prompt_seconds * 1000, 3)
     if mode is not Mode.QUERY and mode is not Mode.OPTIONS:
         outcome.contact_sent = "*" if mode is Mode.UNREGISTER_ALL else reg.contact_uri
     outcome.auth = [

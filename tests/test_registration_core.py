@@ -375,3 +375,21 @@ def test_per_realm_accounts() -> None:
     h = parse_message(r2).headers
     assert parse_credentials(h.get("Proxy-Authorization") or "").username == "bob-proxy"
     assert parse_credentials(h.get("Authorization") or "").username == "alice-reg"
+
+
+def test_time_at_the_password_prompt_is_not_protocol_time() -> None:
+    from sipcheck.outcome import RunRecord, build_outcome
+    from sipcheck.trace import Trace
+
+    reg = Registration(RegistrationConfig(aor=AOR), rng=random.Random(1), now=0.0)
+    reg.connect(*LOCAL, "udp")
+    reg.start(0.0)
+    (r1,) = sent(reg)
+    challenge = ("WWW-Authenticate", 'Digest realm="r", nonce="n"')
+    reg.receive(reply(r1, 401, "Unauthorized", challenge), 0.010)
+    reg.provide_password("r", "pw", 2.010)  # a person typed for 2 s
+    (r2,) = sent(reg)
+    reg.receive(reply(r2, 200, "OK"), 2.015)
+    outcome = build_outcome(RunRecord("register", reg, Trace(), None, None))
+    assert outcome.total_ms == pytest.approx(15.0)
+    assert outcome.info["password_prompt_ms"] == pytest.approx(2000.0)

@@ -158,6 +158,8 @@ class Result:
     final_received: float | None = None
     requests_sent: int = 0
     unsupported: str | None = None
+    prompt_seconds: float = 0.0  # waiting for a person to type a password
+    _prompt_started: float | None = None
 
 
 class Registration:
@@ -218,6 +220,9 @@ class Registration:
         """Answer to PasswordNeeded; None when no password can be had."""
         if self.phase is not Phase.NEED_PASSWORD or self._pending_challenge is None:
             raise LocalProtocolError("provide_password() without PasswordNeeded")
+        if self.result._prompt_started is not None:
+            self.result.prompt_seconds += now - self.result._prompt_started
+            self.result._prompt_started = None
         if password is None:
             self.result.failure = "no-password"
             self.result.failure_detail = (
@@ -504,6 +509,7 @@ class Registration:
             if password is None and account.ha1 is None:
                 self._pending_challenge = (www, proxy)
                 self.phase = Phase.NEED_PASSWORD
+                self.result._prompt_started = now
                 self.events.append(PasswordNeeded(now, chosen.realm, account.auth_user))
                 return
             state = AuthState(chosen, account.auth_user, password, account.ha1, tuple(offered))
