@@ -27,6 +27,7 @@ FAILURE_EXIT = {
     "credentials-rejected": ExitStatus.AUTH_FAILED,
     "challenge-unsupported": ExitStatus.AUTH_FAILED,
     "no-password": ExitStatus.AUTH_FAILED,
+    "no-credentials-for-realm": ExitStatus.AUTH_FAILED,
     "forbidden": ExitStatus.AUTH_FAILED,
     "timeout": ExitStatus.TIMEOUT,
     "unreachable": ExitStatus.NETWORK,
@@ -246,6 +247,18 @@ def _failure_diagnosis(run: RunRecord) -> Diagnosis:
                 "give the password with --password-env NAME, --password-file PATH, or "
                 "run in a terminal to be prompted",
             ),
+        )
+    if kind == "no-account":
+        return Diagnosis(
+            "no-credentials-for-realm",
+            "error",
+            f"the server challenged and sipcheck has no credentials to answer: "
+            f"{res.failure_detail}",
+            causes=(
+                "--realm names another realm than the one the server asked for",
+                "no user was given (--user / --auth-user) for a server that asks for one",
+            ),
+            advice=("drop --realm, or give the realm from the challenge in the ladder",),
         )
     if kind == "timeout":
         return _timeout(run)

@@ -393,3 +393,20 @@ def test_time_at_the_password_prompt_is_not_protocol_time() -> None:
     outcome = build_outcome(RunRecord("register", reg, Trace(), None, None))
     assert outcome.total_ms == pytest.approx(15.0)
     assert outcome.info["password_prompt_ms"] == pytest.approx(2000.0)
+
+
+def test_challenge_for_another_realm_than_given_is_an_auth_failure() -> None:
+    from sipcheck.outcome import RunRecord, build_outcome
+    from sipcheck.trace import Trace
+
+    config = RegistrationConfig(aor=AOR, accounts=(Account("alice", "pw", realm="home"),))
+    reg = Registration(config, rng=random.Random(1), now=0.0)
+    reg.connect(*LOCAL, "udp")
+    reg.start(0.0)
+    (r1,) = sent(reg)
+    reg.receive(reply(r1, 401, "x", ("WWW-Authenticate", 'Digest realm="other", nonce="n"')), 0.01)
+    assert reg.done and sent(reg) == []
+    outcome = build_outcome(RunRecord("register", reg, Trace(), None, None))
+    assert outcome.exit_status == 3
+    assert outcome.diagnoses[0].id == "no-credentials-for-realm"
+    assert "'other'" in outcome.diagnoses[0].message
