@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from sipcheck.cli.client_options import Target, can_prompt, parse_target, read_password
-from sipcheck.errors import ConfigError, ResolutionError
+from sipcheck.errors import ConfigError, ResolutionError, SipParseError
 from sipcheck.net.client import NetOptions, run_client
 from sipcheck.net.transports import TlsOptions
 from sipcheck.outcome import RunRecord, build_outcome
@@ -118,7 +118,7 @@ def _options_target(text: str) -> Target:
 
     try:
         uri = parse_aor(text)
-    except Exception:
+    except SipParseError:
         raise ConfigError(
             f"not a SIP target: {text!r}", hint="give host[:port], user@host or a sip: URI"
         ) from None

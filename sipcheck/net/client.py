@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sipcheck.errors import TLSFailure, TransportError
+from sipcheck.errors import SipcheckError, TLSFailure, TransportError
 from sipcheck.net.transports import Connection, Failed, Received, TlsOptions, open_connection
 from sipcheck.outcome import FailureRecord, RunRecord
 from sipcheck.sip.registration import (
@@ -160,7 +160,7 @@ class _Driver:
             self.result.trace.note(self.now(), "resolve", f"redirected to {uri}")
             try:
                 resolution = await self.resolver(uri)
-            except Exception as exc:  # ResolutionError or ConfigError: the redirect is unusable
+            except SipcheckError as exc:  # ResolutionError, ConfigError: unusable redirect
                 self.result.trace.note(self.now(), "error", f"cannot resolve {uri}: {exc}")
                 self.reg.give_up(self.now())
                 return
