@@ -11,6 +11,7 @@ from sipcheck.sip.uri import (
     NameAddr,
     Params,
     find_param,
+    format_params,
     parse_header_params,
     parse_name_addr,
     validate_host,
@@ -39,8 +40,7 @@ class Via:
 
     def __str__(self) -> str:
         port = f":{self.port}" if self.port is not None else ""
-        params = "".join(f";{n}" if v is None else f";{n}={v}" for n, v in self.params)
-        return f"{self.protocol}/{self.transport} {self.host}{port}{params}"
+        return f"{self.protocol}/{self.transport} {self.host}{port}{format_params(self.params)}"
 
     def param(self, name: str) -> str | None:
         return find_param(self.params, name)[1]

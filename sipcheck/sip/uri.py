@@ -69,7 +69,7 @@ def _split_params(text: str, whole: str) -> Params:
     return tuple(params)
 
 
-def _format_params(params: Params) -> str:
+def format_params(params: Params) -> str:
     return "".join(f";{n}" if v is None else f";{n}={v}" for n, v in params)
 
 
@@ -102,7 +102,7 @@ class SipUri:
         out.append(self.host)
         if self.port is not None:
             out.append(f":{self.port}")
-        out.append(_format_params(self.params))
+        out.append(format_params(self.params))
         if self.headers:
             out.append("?" + "&".join(f"{n}={v}" for n, v in self.headers))
         return "".join(out)
@@ -148,7 +148,7 @@ class TelUri:
     scheme = "tel"
 
     def __str__(self) -> str:
-        return f"tel:{self.number}{_format_params(self.params)}"
+        return f"tel:{self.number}{format_params(self.params)}"
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ class NameAddr:
             head = f"{dn}<{self.uri}>"
         else:
             head = str(self.uri)
-        return head + _format_params(self.params)
+        return head + format_params(self.params)
 
     def param(self, name: str) -> str | None:
         return find_param(self.params, name)[1]
