@@ -19,8 +19,8 @@ complete -c sipcheck -n '__fish_use_subcommand' -a registrar -d 'Run a registrar
 complete -c sipcheck -n '__fish_use_subcommand' -a unregister -d 'Remove our binding for AOR (Expires: 0); --all removes every binding...'
 
 # sipcheck demo
-complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l no-color -d 'No colours (also: NO_COLOR)'
-complete -c sipcheck -n '__fish_seen_subcommand_from demo' -s v -l verbose -d 'Show full messages'
+complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from demo' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l transport -r -f -a 'udp tcp'
 complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l help -d 'Show this message and exit'
 
@@ -54,9 +54,9 @@ complete -c sipcheck -n '__fish_seen_subcommand_from options' -l ca-file -r -F -
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l insecure -d 'Do not verify the TLS certificate (testing only)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l cert -r -F -d 'Client certificate for TLS'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l key -r -F -d 'Private key of --cert'
-complete -c sipcheck -n '__fish_seen_subcommand_from options' -l json -d 'Print one JSON object on stdout and nothing else'
-complete -c sipcheck -n '__fish_seen_subcommand_from options' -l no-color -d 'No colours (also: NO_COLOR)'
-complete -c sipcheck -n '__fish_seen_subcommand_from options' -s v -l verbose -d 'Show full messages'
+complete -c sipcheck -n '__fish_seen_subcommand_from options' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
+complete -c sipcheck -n '__fish_seen_subcommand_from options' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from options' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l help -d 'Show this message and exit'
 
 # sipcheck query
@@ -75,9 +75,9 @@ complete -c sipcheck -n '__fish_seen_subcommand_from query' -l ca-file -r -F -d 
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l insecure -d 'Do not verify the TLS certificate (testing only)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l cert -r -F -d 'Client certificate for TLS'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l key -r -F -d 'Private key of --cert'
-complete -c sipcheck -n '__fish_seen_subcommand_from query' -l json -d 'Print one JSON object on stdout and nothing else'
-complete -c sipcheck -n '__fish_seen_subcommand_from query' -l no-color -d 'No colours (also: NO_COLOR)'
-complete -c sipcheck -n '__fish_seen_subcommand_from query' -s v -l verbose -d 'Show full messages'
+complete -c sipcheck -n '__fish_seen_subcommand_from query' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
+complete -c sipcheck -n '__fish_seen_subcommand_from query' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from query' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l help -d 'Show this message and exit'
 
 # sipcheck register
@@ -98,9 +98,9 @@ complete -c sipcheck -n '__fish_seen_subcommand_from register' -l ca-file -r -F 
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l insecure -d 'Do not verify the TLS certificate (testing only)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l cert -r -F -d 'Client certificate for TLS'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l key -r -F -d 'Private key of --cert'
-complete -c sipcheck -n '__fish_seen_subcommand_from register' -l json -d 'Print one JSON object on stdout and nothing else'
-complete -c sipcheck -n '__fish_seen_subcommand_from register' -l no-color -d 'No colours (also: NO_COLOR)'
-complete -c sipcheck -n '__fish_seen_subcommand_from register' -s v -l verbose -d 'Show full messages'
+complete -c sipcheck -n '__fish_seen_subcommand_from register' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
+complete -c sipcheck -n '__fish_seen_subcommand_from register' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from register' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l help -d 'Show this message and exit'
 
 # sipcheck registrar
@@ -125,8 +125,8 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l delay -r -f -
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l duration -r -f -d 'Stop after this many seconds'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l json -d 'One JSON object per completed attempt (JSON lines)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l quiet -d 'Print nothing per request (for load tests)'
-complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l no-color -d 'No colours (also: NO_COLOR)'
-complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -s v -l verbose -d 'Show full messages'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l help -d 'Show this message and exit'
 
 # sipcheck unregister
@@ -147,7 +147,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l ca-file -r -
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l insecure -d 'Do not verify the TLS certificate (testing only)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l cert -r -F -d 'Client certificate for TLS'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l key -r -F -d 'Private key of --cert'
-complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l json -d 'Print one JSON object on stdout and nothing else'
-complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l no-color -d 'No colours (also: NO_COLOR)'
-complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -s v -l verbose -d 'Show full messages'
+complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
+complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l help -d 'Show this message and exit'

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from sipcheck.cli.options import json_option, no_color_option, verbose_option
 from sipcheck.errors import ConfigError, SipParseError
 from sipcheck.sip.uri import SipUri
 
@@ -89,14 +90,9 @@ def client_options(func: F) -> F:
             type=click.Path(exists=True, dir_okay=False),
             help="Private key of --cert.",
         ),
-        click.option(
-            "--json",
-            "json_output",
-            is_flag=True,
-            help="Print one JSON object on stdout and nothing else.",
-        ),
-        click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR)."),
-        click.option("-v", "--verbose", count=True, help="Show full messages."),
+        json_option,
+        no_color_option,
+        verbose_option,
     ]
     for option in reversed(options):
         func = option(func)

@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from sipcheck.cli.options import no_color_option, verbose_option
+
 DEMO_HELP = """Show what sipcheck does, with no SIP server of your own.
 
 \b
@@ -24,8 +26,8 @@ Examples:
 
 
 @click.command("demo", help=DEMO_HELP)
-@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR).")
-@click.option("-v", "--verbose", count=True, help="Show full messages.")
+@no_color_option
+@verbose_option
 @click.option("--transport", type=click.Choice(["udp", "tcp"]), default="udp", show_default=True)
 def demo(**kw: Any) -> int:
     from sipcheck.cli.demo_run import run_demo

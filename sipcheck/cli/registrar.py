@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from sipcheck.cli.options import no_color_option, verbose_option
+
 REGISTRAR_HELP = """Run a registrar and show, per registration attempt, what the client did
 wrong.
 
@@ -98,8 +100,8 @@ Examples:
     help="One JSON object per completed attempt (JSON lines).",
 )
 @click.option("--quiet", is_flag=True, help="Print nothing per request (for load tests).")
-@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR).")
-@click.option("-v", "--verbose", count=True, help="Show full messages.")
+@no_color_option
+@verbose_option
 def registrar(**kw: Any) -> int:  # fmt: skip
     from sipcheck.cli.registrar_run import run_registrar
 
