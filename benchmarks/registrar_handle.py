@@ -30,9 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sipcheck.net.server import RegistrarServer
-from sipcheck.sip.digest import compute_ha1, compute_response
-from sipcheck.sip.registrar import Registrar, RegistrarConfig
-from sipcheck.sip.registrar_auth import Account
+from sipcheck.sip.digest.compute import compute_ha1, compute_response
+from sipcheck.sip.registrar.authenticator import Account
+from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.trace import Address
 
 SERVER = Address("127.0.0.1", 5060)

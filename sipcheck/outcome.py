@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from sipcheck.errors import SipParseError
 from sipcheck.exit_status import ExitStatus
-from sipcheck.sip import fields
-from sipcheck.sip.attempt import Attempt
-from sipcheck.sip.message import Response
-from sipcheck.sip.registration import Mode, Registration
-from sipcheck.sip.targets import Resolution, Target
-from sipcheck.sip.uri import SipUri, parse_uri
+from sipcheck.sip.client.registration import Mode, Registration
+from sipcheck.sip.locate.targets import Resolution, Target
+from sipcheck.sip.registrar.attempt import Attempt
+from sipcheck.sip.wire import fields
+from sipcheck.sip.wire.message import Response
+from sipcheck.sip.wire.uri import SipUri, parse_uri
 from sipcheck.trace import Address, Binding, Diagnosis, Outcome, Trace
 
 SUCCESS_RESULT = {
@@ -355,7 +355,7 @@ def _timeout(run: RunRecord) -> Diagnosis:
 
 
 def _status_diagnosis(run: RunRecord, final: Response) -> Diagnosis:
-    from sipcheck.sip.codes import lookup  # the knowledge base: only on failure
+    from sipcheck.sip.knowledge.codes import lookup  # the knowledge base: only on failure
 
     info = lookup(final.status)
     status = final.status

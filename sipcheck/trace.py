@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.message import Message
-from sipcheck.sip.parser import parse_message
+from sipcheck.sip.wire.message import Message
+from sipcheck.sip.wire.parser import parse_message
 
 
 @dataclass(frozen=True)

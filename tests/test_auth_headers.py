@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sipcheck.errors import LocalProtocolError, SipParseError
-from sipcheck.sip.auth import (
+from sipcheck.sip.wire.auth import (
     Challenge,
     Credentials,
     format_challenge,

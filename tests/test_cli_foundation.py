@@ -26,7 +26,7 @@ from sipcheck.errors import (
     TransportError,
 )
 from sipcheck.exit_status import ExitStatus
-from sipcheck.sip.codes import all_codes
+from sipcheck.sip.knowledge.codes import all_codes
 
 DATA = Path(__file__).parent / "data" / "rfc4475"
 INSUF = DATA / "insuf.dat"

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sipcheck.errors import ConfigError, SipcheckError
-from sipcheck.sip.codes import (
+from sipcheck.sip.knowledge.codes import (
     AUTH_COMPARISON,
     CLASS_NAMES,
     CodeInfo,

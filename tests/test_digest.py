@@ -13,15 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sipcheck.errors import DigestError
-from sipcheck.sip import digest
-from sipcheck.sip.auth import (
-    Challenge,
-    Credentials,
-    format_credentials,
-    parse_challenges,
-    parse_credentials,
-)
-from sipcheck.sip.digest import (
+from sipcheck.sip.digest import compute as digest
+from sipcheck.sip.digest.compute import (
     ChallengeUnsupported,
     NonceCounter,
     answer_challenge,
@@ -32,6 +25,13 @@ from sipcheck.sip.digest import (
     hash_username,
     session_ha1,
     verify_credentials,
+)
+from sipcheck.sip.wire.auth import (
+    Challenge,
+    Credentials,
+    format_credentials,
+    parse_challenges,
+    parse_credentials,
 )
 
 VECTORS_FILE = Path(__file__).parent / "data" / "digest" / "digest-vectors.json"

@@ -25,7 +25,7 @@ import pytest
 
 from sipcheck.errors import ConfigError, ResolutionError
 from sipcheck.net.dns import resolve
-from sipcheck.sip.targets import Resolution, ResolutionFailed
+from sipcheck.sip.locate.targets import Resolution, ResolutionFailed
 
 T = TypeVar("T")
 

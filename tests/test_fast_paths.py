@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 
 from sipcheck.errors import SipParseError
 from sipcheck.net.udp_server import UdpListener, bind_udp
-from sipcheck.sip.fields import parse_via, plain_via
-from sipcheck.sip.headers import Headers, header_key
-from sipcheck.sip.message import Request
-from sipcheck.sip.nonces import NonceManager
-from sipcheck.sip.parser import parse_message
-from sipcheck.sip.responses import stamp_via
+from sipcheck.sip.digest.nonces import NonceManager
+from sipcheck.sip.registrar.responses import stamp_via
+from sipcheck.sip.wire.fields import parse_via, plain_via
+from sipcheck.sip.wire.headers import Headers, header_key
+from sipcheck.sip.wire.message import Request
+from sipcheck.sip.wire.parser import parse_message
 from sipcheck.trace import Address
 
 # --- Headers keys -----------------------------------------------------------------

@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip import fields
-from sipcheck.sip.headers import Headers, canonical_name, split_list
-from sipcheck.sip.message import Request, Response
-from sipcheck.sip.parser import StreamFramer, parse_message
-from sipcheck.sip.uri import AbsoluteUri, SipUri, TelUri, parse_name_addr, parse_uri
+from sipcheck.sip.wire import fields
+from sipcheck.sip.wire.headers import Headers, canonical_name, split_list
+from sipcheck.sip.wire.message import Request, Response
+from sipcheck.sip.wire.parser import StreamFramer, parse_message
+from sipcheck.sip.wire.uri import AbsoluteUri, SipUri, TelUri, parse_name_addr, parse_uri
 
 REGISTER = (
     b"REGISTER sip:example.com SIP/2.0\r\n"

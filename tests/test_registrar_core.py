@@ -11,22 +11,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sipcheck.errors import ConfigError
-from sipcheck.sip.attempt import MISTAKE_IDS, SEVERITY, Attempt
-from sipcheck.sip.auth import (
+from sipcheck.sip.digest.compute import answer_challenge, compute_ha1, compute_response
+from sipcheck.sip.digest.nonces import NONCE_LENGTH, NonceManager
+from sipcheck.sip.registrar.attempt import MISTAKE_IDS, SEVERITY, Attempt
+from sipcheck.sip.registrar.bindings import Binding, BindingStore
+from sipcheck.sip.registrar.core import Account, Registrar, RegistrarConfig, RegistrarResult
+from sipcheck.sip.registrar.fast import fast_credentials
+from sipcheck.sip.registrar.responses import http_date, make_response, stamp_via
+from sipcheck.sip.wire.auth import (
     Challenge,
     Credentials,
     format_credentials,
     parse_challenges,
     parse_credentials,
 )
-from sipcheck.sip.bindings import Binding, BindingStore
-from sipcheck.sip.credentials_fast import fast_credentials
-from sipcheck.sip.digest import answer_challenge, compute_ha1, compute_response
-from sipcheck.sip.message import Request, Response
-from sipcheck.sip.nonces import NONCE_LENGTH, NonceManager
-from sipcheck.sip.parser import parse_message
-from sipcheck.sip.registrar import Account, Registrar, RegistrarConfig, RegistrarResult
-from sipcheck.sip.responses import http_date, make_response, stamp_via
+from sipcheck.sip.wire.message import Request, Response
+from sipcheck.sip.wire.parser import parse_message
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 SOURCE = ("192.0.2.1", 5060)

@@ -6,13 +6,7 @@ import random
 
 import pytest
 
-from sipcheck.sip import fields
-from sipcheck.sip.auth import parse_credentials
-from sipcheck.sip.digest import verify_credentials
-from sipcheck.sip.headers import Headers
-from sipcheck.sip.message import Request, Response
-from sipcheck.sip.parser import parse_message
-from sipcheck.sip.registration import (
+from sipcheck.sip.client.registration import (
     Account,
     ChallengeAnswered,
     Mode,
@@ -23,7 +17,13 @@ from sipcheck.sip.registration import (
     TargetFailed,
     parse_aor,
 )
-from sipcheck.sip.transaction import ClientTransaction, Timers, TxState
+from sipcheck.sip.client.transaction import ClientTransaction, Timers, TxState
+from sipcheck.sip.digest.compute import verify_credentials
+from sipcheck.sip.wire import fields
+from sipcheck.sip.wire.auth import parse_credentials
+from sipcheck.sip.wire.headers import Headers
+from sipcheck.sip.wire.message import Request, Response
+from sipcheck.sip.wire.parser import parse_message
 
 AOR = parse_aor("alice@example.com")
 LOCAL = ("192.0.2.10", 5070)

@@ -11,8 +11,8 @@ from rich.console import Console, RenderableType
 from sipcheck.render.json_out import dumps, outcome_to_json
 from sipcheck.render.ladder import format_delta, format_time, render_ladder
 from sipcheck.render.verdict import contact_address, nat_hint, render_verdict
-from sipcheck.sip import codes
-from sipcheck.sip.digest import compute_ha1, compute_response
+from sipcheck.sip.digest.compute import compute_ha1, compute_response
+from sipcheck.sip.knowledge import codes
 from sipcheck.trace import (
     Address,
     Binding,

@@ -8,7 +8,7 @@ import json
 from rich.console import Console, RenderableType
 
 from sipcheck.render.explain import code_to_dict, render_code, render_code_list
-from sipcheck.sip.codes import all_codes, lookup
+from sipcheck.sip.knowledge.codes import all_codes, lookup
 
 
 def plain(renderable: RenderableType, width: int = 100) -> str:

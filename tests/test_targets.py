@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 from sipcheck.errors import ConfigError, ResolutionError
-from sipcheck.sip.targets import (
+from sipcheck.sip.locate.targets import (
     Answer,
     AnswerStatus,
     NaptrRecord,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.lint import lint_bytes
-from sipcheck.sip.message import Request
-from sipcheck.sip.parser import parse_message
+from sipcheck.sip.knowledge.lint import lint_bytes
+from sipcheck.sip.wire.message import Request
+from sipcheck.sip.wire.parser import parse_message
 
 DATA = Path(__file__).parent / "data"
 

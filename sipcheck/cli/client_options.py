@@ -14,7 +14,7 @@ import click
 
 from sipcheck.cli.options import json_option, no_color_option, verbose_option
 from sipcheck.errors import ConfigError, SipParseError
-from sipcheck.sip.uri import SipUri
+from sipcheck.sip.wire.uri import SipUri
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,7 +110,7 @@ class Target:
 
 def parse_target(text: str, user: str | None = None) -> Target:
     """``user@domain``, ``sip:``/``sips:`` URI, or ``user[:secret]@host[:port][/extension]``."""
-    from sipcheck.sip.registration import parse_aor
+    from sipcheck.sip.client.registration import parse_aor
 
     text = text.strip()
     if not text:

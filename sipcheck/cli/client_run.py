@@ -15,11 +15,11 @@ from sipcheck.errors import ConfigError, ResolutionError, SipParseError
 from sipcheck.net.client import NetOptions, run_client
 from sipcheck.net.transports import TlsOptions
 from sipcheck.outcome import RunRecord, build_outcome
-from sipcheck.sip.hostport import parse_hostport
-from sipcheck.sip.registration import Account, Mode, Registration, RegistrationConfig
-from sipcheck.sip.targets import Resolution
-from sipcheck.sip.transaction import Timers
-from sipcheck.sip.uri import SipUri
+from sipcheck.sip.client.registration import Account, Mode, Registration, RegistrationConfig
+from sipcheck.sip.client.transaction import Timers
+from sipcheck.sip.locate.targets import Resolution
+from sipcheck.sip.wire.hostport import parse_hostport
+from sipcheck.sip.wire.uri import SipUri
 from sipcheck.trace import Outcome, Trace
 
 
@@ -114,7 +114,7 @@ def build_plan(request: ClientRequest) -> Plan:
 
 
 def _options_target(text: str) -> Target:
-    from sipcheck.sip.registration import parse_aor
+    from sipcheck.sip.client.registration import parse_aor
 
     try:
         uri = parse_aor(text)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sipcheck.cli.client_run import Plan, execute
 from sipcheck.cli.registrar_run import start_server
 from sipcheck.net.client import NetOptions
-from sipcheck.sip.registrar import RegistrarConfig
-from sipcheck.sip.registrar_auth import Account as ServerAccount
-from sipcheck.sip.registration import Account, Mode, RegistrationConfig, parse_aor
+from sipcheck.sip.client.registration import Account, Mode, RegistrationConfig, parse_aor
+from sipcheck.sip.registrar.authenticator import Account as ServerAccount
+from sipcheck.sip.registrar.core import RegistrarConfig
 from sipcheck.trace import Outcome, Trace
 
 DOMAIN = "example.com"  # RFC 2606: reserved for examples; never resolved here

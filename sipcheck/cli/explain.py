@@ -39,7 +39,7 @@ def explain(code: str | None, list_codes: bool, output: OutputOptions) -> None:
         raise click.UsageError("missing CODE (or --list); for example: sipcheck explain 407")
 
     from sipcheck.render.explain import code_to_dict, render_code, render_code_list
-    from sipcheck.sip.codes import all_codes, lookup
+    from sipcheck.sip.knowledge.codes import all_codes, lookup
 
     if list_codes:
         infos = all_codes()

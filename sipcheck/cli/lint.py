@@ -57,7 +57,7 @@ def lint(file: str, output: OutputOptions) -> ExitStatus:
     """Check one SIP message in FILE (or on stdin with -): show its structure and every
     problem with its line and column."""
     from sipcheck.render.lint import render_report, report_to_dict
-    from sipcheck.sip.lint import lint_bytes
+    from sipcheck.sip.knowledge.lint import lint_bytes
 
     report = lint_bytes(read_input(file))
     if output.json:

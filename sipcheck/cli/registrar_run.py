@@ -18,9 +18,9 @@ import click
 
 from sipcheck.errors import ConfigError
 from sipcheck.outcome import AttemptLog, attempt_outcome
-from sipcheck.sip.hostport import parse_hostport
-from sipcheck.sip.registrar import Registrar, RegistrarConfig
-from sipcheck.sip.registrar_auth import Account
+from sipcheck.sip.registrar.authenticator import Account
+from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
+from sipcheck.sip.wire.hostport import parse_hostport
 from sipcheck.trace import Address
 
 if TYPE_CHECKING:

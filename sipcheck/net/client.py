@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from sipcheck.errors import SipcheckError, TLSFailure, TransportError
 from sipcheck.net.transports import Connection, Failed, Received, TlsOptions, open_connection
 from sipcheck.outcome import FailureRecord, RunRecord
-from sipcheck.sip.registration import (
+from sipcheck.sip.client.registration import (
     PasswordNeeded,
     Registration,
     StrayIgnored,
     TargetFailed,
 )
-from sipcheck.sip.targets import Resolution, Target
-from sipcheck.sip.uri import SipUri
+from sipcheck.sip.locate.targets import Resolution, Target
+from sipcheck.sip.wire.uri import SipUri
 from sipcheck.trace import Trace, TraceEntry
 
 PasswordPrompt = Callable[[str, str], Awaitable[str | None]]

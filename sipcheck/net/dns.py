@@ -25,8 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sipcheck.errors import ConfigError, ResolutionError
-from sipcheck.sip.hostport import numeric_host
-from sipcheck.sip.targets import (
+from sipcheck.sip.locate.targets import (
     Answer,
     AnswerStatus,
     NaptrRecord,
@@ -37,6 +36,7 @@ from sipcheck.sip.targets import (
     SrvRecord,
     plan_targets,
 )
+from sipcheck.sip.wire.hostport import numeric_host
 
 if TYPE_CHECKING:
     import dns.asyncresolver

@@ -19,11 +19,11 @@ from typing import cast
 from sipcheck.errors import SipParseError, TransportError
 from sipcheck.net.udp_server import UdpListener, bind_udp
 from sipcheck.outcome import AttemptLog
-from sipcheck.sip.attempt import Attempt
-from sipcheck.sip.message import Request
-from sipcheck.sip.parser import StreamFramer, parse_message
-from sipcheck.sip.registrar import Registrar
-from sipcheck.sip.responses import make_response, stamp_via
+from sipcheck.sip.registrar.attempt import Attempt
+from sipcheck.sip.registrar.core import Registrar
+from sipcheck.sip.registrar.responses import make_response, stamp_via
+from sipcheck.sip.wire.message import Request
+from sipcheck.sip.wire.parser import StreamFramer, parse_message
 from sipcheck.trace import Address, Trace, TraceEntry
 
 IDLE_SECONDS = 32.0  # an attempt left waiting this long is over (Timer F)

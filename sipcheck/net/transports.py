@@ -14,7 +14,7 @@ import ssl
 from dataclasses import dataclass
 
 from sipcheck.errors import SipParseError, TLSFailure, TransportError
-from sipcheck.sip.parser import StreamFramer
+from sipcheck.sip.wire.parser import StreamFramer
 from sipcheck.trace import Address, TlsInfo
 
 

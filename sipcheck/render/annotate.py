@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from sipcheck.errors import SipcheckError
-from sipcheck.sip import codes
-from sipcheck.sip.auth import Challenge, Credentials, parse_challenges, parse_credentials
-from sipcheck.sip.message import Request, Response
+from sipcheck.sip.knowledge import codes
+from sipcheck.sip.wire.auth import Challenge, Credentials, parse_challenges, parse_credentials
+from sipcheck.sip.wire.message import Request, Response
 from sipcheck.trace import TraceEntry
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Render knowledge-base entries (``sipcheck.sip.codes``) for people and for JSON.
+"""Render knowledge-base entries (``sipcheck.sip.knowledge.codes``) for people and for JSON.
 
 Pure functions: they build rich renderables or plain data and print nothing, so
 the caller's Console decides on colour (NO_COLOR, --no-color) and width.
@@ -14,7 +14,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from sipcheck.sip.codes import AUTH_COMPARISON, CodeInfo
+from sipcheck.sip.knowledge.codes import AUTH_COMPARISON, CodeInfo
 
 __all__ = ["auth_comparison_table", "code_to_dict", "render_code", "render_code_list"]
 

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from sipcheck.sip.lint import LintReport, Problem, describe
+from sipcheck.sip.knowledge.lint import LintReport, Problem, describe
 
 SCHEMA_VERSION = 1
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from sipcheck.errors import SipcheckError
 from sipcheck.render.annotate import printable
-from sipcheck.sip.uri import SipUri, parse_name_addr
+from sipcheck.sip.wire.uri import SipUri, parse_name_addr
 from sipcheck.trace import Address, Diagnosis, Outcome
 
 __all__ = ["contact_address", "nat_hint", "render_verdict", "result_word"]

@@ -55,7 +55,7 @@ def test_register_through_lossy_relay() -> None:
 def _with_password(config: object, password: str) -> object:
     from dataclasses import replace
 
-    from sipcheck.sip.registration import Account, RegistrationConfig
+    from sipcheck.sip.client.registration import Account, RegistrationConfig
 
     assert isinstance(config, RegistrationConfig)
     return replace(config, accounts=(Account("alice", password=password),))

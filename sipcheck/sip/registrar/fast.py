@@ -9,7 +9,7 @@ it returns exactly what ``parse_credentials`` returns (the tests check this).
 
 from __future__ import annotations
 
-from sipcheck.sip.auth import CREDENTIAL_FIELDS, Credentials
+from sipcheck.sip.wire.auth import CREDENTIAL_FIELDS, Credentials
 
 # username* (RFC 8187 encoding) needs decoding: that shape takes the slow path.
 _KNOWN = CREDENTIAL_FIELDS - {"username*"}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sipcheck.errors import ConfigError
-from sipcheck.sip.codes_data import ENTRIES
+from sipcheck.sip.knowledge.codes_data import ENTRIES
 
 __all__ = [
     "AUTH_COMPARISON",

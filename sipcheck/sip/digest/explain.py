@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sipcheck.errors import DigestError, SipParseError
-from sipcheck.sip.auth import Credentials
-from sipcheck.sip.digest import compute_ha1, expected_response
-from sipcheck.sip.message import Request
-from sipcheck.sip.uri import SipUri, parse_uri
+from sipcheck.sip.digest.compute import compute_ha1, expected_response
+from sipcheck.sip.wire.auth import Credentials
+from sipcheck.sip.wire.message import Request
+from sipcheck.sip.wire.uri import SipUri, parse_uri
 
 
 def same_uri(a: str, b: str) -> bool:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip import fields
-from sipcheck.sip.headers import canonical_name, header_key
-from sipcheck.sip.message import Message, Request, Response
-from sipcheck.sip.parser import parse_message
-from sipcheck.sip.uri import SipUri, parse_uri
+from sipcheck.sip.wire import fields
+from sipcheck.sip.wire.headers import canonical_name, header_key
+from sipcheck.sip.wire.message import Message, Request, Response
+from sipcheck.sip.wire.parser import parse_message
+from sipcheck.sip.wire.uri import SipUri, parse_uri
 
 # RFC 3261 §8.1.1: a request MUST contain at least these.
 REQUIRED_IN_REQUEST = ("To", "From", "CSeq", "Call-ID", "Max-Forwards", "Via")

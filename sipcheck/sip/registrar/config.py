@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sipcheck.errors import ConfigError
-from sipcheck.sip.digest import is_supported_algorithm
-from sipcheck.sip.registrar_auth import Account
+from sipcheck.sip.digest.compute import is_supported_algorithm
+from sipcheck.sip.registrar.authenticator import Account
 
 
 @dataclass(frozen=True)

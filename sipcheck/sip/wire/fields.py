@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.headers import Headers, split_list
-from sipcheck.sip.uri import (
+from sipcheck.sip.wire.headers import Headers, split_list
+from sipcheck.sip.wire.uri import (
     NameAddr,
     Params,
     find_param,

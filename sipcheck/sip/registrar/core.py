@@ -30,16 +30,21 @@ from __future__ import annotations
 from collections import deque
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.attempt import Attempt, RegistrarResult
-from sipcheck.sip.bindings import Binding, BindingStore
-from sipcheck.sip.headers import split_list
-from sipcheck.sip.message import Request, Response
-from sipcheck.sip.nonces import NonceManager
-from sipcheck.sip.parser import parse_message
-from sipcheck.sip.register_flow import SUPPORTED_OPTIONS, RegisterFlow, Reply, index_headers
-from sipcheck.sip.registrar_auth import Account, Authenticator
-from sipcheck.sip.registrar_config import RegistrarConfig
-from sipcheck.sip.responses import make_response
+from sipcheck.sip.digest.nonces import NonceManager
+from sipcheck.sip.registrar.attempt import Attempt, RegistrarResult
+from sipcheck.sip.registrar.authenticator import Account, Authenticator
+from sipcheck.sip.registrar.bindings import Binding, BindingStore
+from sipcheck.sip.registrar.config import RegistrarConfig
+from sipcheck.sip.registrar.register_flow import (
+    SUPPORTED_OPTIONS,
+    RegisterFlow,
+    Reply,
+    index_headers,
+)
+from sipcheck.sip.registrar.responses import make_response
+from sipcheck.sip.wire.headers import split_list
+from sipcheck.sip.wire.message import Request, Response
+from sipcheck.sip.wire.parser import parse_message
 
 ALLOW = "REGISTER, OPTIONS"
 SUPPORTED = tuple(sorted(SUPPORTED_OPTIONS))

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sipcheck.errors import DigestError, SipParseError
-from sipcheck.sip.attempt import Attempt
-from sipcheck.sip.auth import Challenge, Credentials, format_challenge, parse_credentials
-from sipcheck.sip.credentials_fast import fast_credentials
-from sipcheck.sip.digest import compute_ha1, verify_credentials
-from sipcheck.sip.digest_diagnosis import diagnose_wrong_response, same_uri
-from sipcheck.sip.message import Request
-from sipcheck.sip.nonces import NonceManager
+from sipcheck.sip.digest.compute import compute_ha1, verify_credentials
+from sipcheck.sip.digest.explain import diagnose_wrong_response, same_uri
+from sipcheck.sip.digest.nonces import NonceManager
+from sipcheck.sip.registrar.attempt import Attempt
+from sipcheck.sip.registrar.fast import fast_credentials
+from sipcheck.sip.wire.auth import Challenge, Credentials, format_challenge, parse_credentials
+from sipcheck.sip.wire.message import Request
 
 _PLACEHOLDER = "NONCE-PLACEHOLDER"
 _HEX = frozenset("0123456789abcdefABCDEF")

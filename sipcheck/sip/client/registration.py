@@ -15,15 +15,15 @@ from enum import Enum
 
 from sipcheck import __version__
 from sipcheck.errors import DigestError, LocalProtocolError, SipParseError
-from sipcheck.sip import fields
-from sipcheck.sip.auth import Challenge, Credentials, format_credentials, parse_challenges
-from sipcheck.sip.digest import NonceCounter, answer_challenge, choose_challenge
-from sipcheck.sip.headers import Headers
-from sipcheck.sip.message import Response
-from sipcheck.sip.parser import parse_message
-from sipcheck.sip.requests import RequestSpec, build_request, contact_uri
-from sipcheck.sip.transaction import ClientTransaction, Outgoing, Timers, TxState
-from sipcheck.sip.uri import SipUri, parse_uri
+from sipcheck.sip.client.requests import RequestSpec, build_request, contact_uri
+from sipcheck.sip.client.transaction import ClientTransaction, Outgoing, Timers, TxState
+from sipcheck.sip.digest.compute import NonceCounter, answer_challenge, choose_challenge
+from sipcheck.sip.wire import fields
+from sipcheck.sip.wire.auth import Challenge, Credentials, format_credentials, parse_challenges
+from sipcheck.sip.wire.headers import Headers
+from sipcheck.sip.wire.message import Response
+from sipcheck.sip.wire.parser import parse_message
+from sipcheck.sip.wire.uri import SipUri, parse_uri
 
 MAX_REQUESTS = 12  # a guard against any loop we did not foresee
 MAX_REDIRECTS = 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sipcheck.sip.message import Response
+from sipcheck.sip.wire.message import Response
 
 Severity = Literal["info", "warning", "error"]
 

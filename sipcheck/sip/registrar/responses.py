@@ -14,9 +14,9 @@ import ipaddress
 from collections.abc import Iterable
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.fields import parse_via, plain_via
-from sipcheck.sip.headers import Headers, split_list
-from sipcheck.sip.message import Request, Response
+from sipcheck.sip.wire.fields import parse_via, plain_via
+from sipcheck.sip.wire.headers import Headers, split_list
+from sipcheck.sip.wire.message import Request, Response
 
 REASONS: dict[int, str] = {
     100: "Trying",

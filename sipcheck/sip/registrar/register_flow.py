@@ -11,15 +11,15 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.attempt import Attempt
-from sipcheck.sip.bindings import Binding, BindingStore, contact_key
-from sipcheck.sip.fields import parse_delta_seconds
-from sipcheck.sip.headers import Headers, split_list
-from sipcheck.sip.message import Request
-from sipcheck.sip.registrar_auth import Account, Authenticator, Refusal
-from sipcheck.sip.registrar_config import RegistrarConfig
-from sipcheck.sip.responses import http_date
-from sipcheck.sip.uri import NameAddr, Params, SipUri, Uri, parse_name_addr, parse_uri
+from sipcheck.sip.registrar.attempt import Attempt
+from sipcheck.sip.registrar.authenticator import Account, Authenticator, Refusal
+from sipcheck.sip.registrar.bindings import Binding, BindingStore, contact_key
+from sipcheck.sip.registrar.config import RegistrarConfig
+from sipcheck.sip.registrar.responses import http_date
+from sipcheck.sip.wire.fields import parse_delta_seconds
+from sipcheck.sip.wire.headers import Headers, split_list
+from sipcheck.sip.wire.message import Request
+from sipcheck.sip.wire.uri import NameAddr, Params, SipUri, Uri, parse_name_addr, parse_uri
 
 SUPPORTED_OPTIONS = frozenset({"path"})
 _ONE_HOUR = 3600  # RFC 3261 §10.3 step 7: 423 only for intervals under an hour

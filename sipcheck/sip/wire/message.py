@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sipcheck.sip.headers import Headers, canonical_name
+from sipcheck.sip.wire.headers import Headers, canonical_name
 
 ENCODING = "utf-8"
 # Header text is decoded with surrogateescape so that any octets survive a

@@ -2,7 +2,7 @@
 
 Strict on what framing and routing depend on (start line, header syntax,
 Content-Length, the Request-URI); header *values* are parsed on demand by
-``sipcheck.sip.fields`` so that one odd header does not hide a message.
+``sipcheck.sip.wire.fields`` so that one odd header does not hide a message.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.headers import Headers
-from sipcheck.sip.message import ENCODING, ERRORS, Message, Request, Response
-from sipcheck.sip.uri import parse_uri
+from sipcheck.sip.wire.headers import Headers
+from sipcheck.sip.wire.message import ENCODING, ERRORS, Message, Request, Response
+from sipcheck.sip.wire.uri import parse_uri
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
 _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+\Z", re.IGNORECASE)

@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Literal
 
 from sipcheck.errors import ConfigError, ResolutionError
-from sipcheck.sip.hostport import numeric_host, parse_hostport
+from sipcheck.sip.wire.hostport import numeric_host, parse_hostport
 
 TRANSPORTS = ("udp", "tcp", "tls")
 DEFAULT_PORTS = {"udp": 5060, "tcp": 5060, "tls": 5061}

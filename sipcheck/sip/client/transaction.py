@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from sipcheck.errors import LocalProtocolError
-from sipcheck.sip import fields
-from sipcheck.sip.message import Response
+from sipcheck.sip.wire import fields
+from sipcheck.sip.wire.message import Response
 
 
 class TxState(Enum):

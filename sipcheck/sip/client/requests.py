@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sipcheck.sip.headers import Headers
-from sipcheck.sip.message import Request
-from sipcheck.sip.uri import SipUri
+from sipcheck.sip.wire.headers import Headers
+from sipcheck.sip.wire.message import Request
+from sipcheck.sip.wire.uri import SipUri
 
 VIA_TRANSPORT = {"udp": "UDP", "tcp": "TCP", "tls": "TLS", "ws": "WS", "wss": "WSS"}
 

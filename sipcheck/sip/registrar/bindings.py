@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from sipcheck.sip.uri import Params, SipUri, Uri
+from sipcheck.sip.wire.uri import Params, SipUri, Uri
 
 
 @dataclass(frozen=True, slots=True)

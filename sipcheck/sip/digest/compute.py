@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from sipcheck.errors import DigestError
-from sipcheck.sip.auth import Challenge, Credentials
+from sipcheck.sip.wire.auth import Challenge, Credentials
 
 SUPPORTED_ALGORITHMS = (
     "MD5",
