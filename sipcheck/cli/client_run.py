@@ -11,10 +11,12 @@ from typing import Any
 import click
 
 from sipcheck.cli.client_options import Target, can_prompt, parse_target, read_password
+from sipcheck.diagnosis.facts import STEP_DNS
 from sipcheck.errors import ConfigError, ResolutionError, SipParseError
 from sipcheck.net.client import NetOptions, run_client
 from sipcheck.net.transports import TlsOptions
 from sipcheck.outcome import RunRecord, build_outcome
+from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import Account, Mode, Registration, RegistrationConfig
 from sipcheck.sip.client.transaction import Timers
 from sipcheck.sip.locate.targets import Resolution
@@ -158,8 +160,11 @@ async def execute(plan: Plan, *, rng: random.Random | None = None) -> tuple[Trac
     try:
         resolution = await _resolve(plan)
     except ResolutionError as exc:
-        registration.abort("dns-failed", exc.message + (f" ({exc.hint})" if exc.hint else ""), 0.0)
-        record = RunRecord(command, registration, Trace(), None, None)
+        detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        registration.abort(Failure.DNS_FAILED, detail, 0.0)
+        trace = Trace()
+        trace.note(0.0, "error", detail, STEP_DNS)
+        record = RunRecord(command, registration, trace, None, None)
         return record.trace, build_outcome(record)
     record = await run_client(
         registration,
