@@ -519,6 +519,7 @@ KEYS = [
     "diagnosis",
     "messages",
     "bindings",
+    "removed",
     "timings",
     "final_reason",
     "granted_expires",
@@ -556,6 +557,8 @@ def test_json_shape() -> None:
             "severity": "warning",
             "message": "You are behind NAT: the registrar saw a different address than your "
             "Contact.",
+            "causes": ["A home router or firewall rewrites your source address."],
+            "advice": ["Enable rport / keep-alives, or use --contact with the public address."],
         }
     ]
     messages = obj["messages"]

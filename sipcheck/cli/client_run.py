@@ -62,7 +62,8 @@ def build_plan(request: ClientRequest) -> Plan:
         from_target=target.password,
     )
     aor = target.aor
-    auth_user = kw.get("auth_user") or aor.user or ""
+    # options TARGET is a host, not an AoR: --user is who answers a challenge.
+    auth_user = kw.get("auth_user") or aor.user or kw.get("user") or ""
     accounts = (Account(auth_user, password=password, realm=kw.get("realm")),) if auth_user else ()
     transport = kw.get("transport") or aor.transport
     if aor.secure and transport in (None, "tcp"):
