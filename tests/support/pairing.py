@@ -52,6 +52,7 @@ CLIENT_HOST = "127.0.0.1"
 CLIENT_PORT = 40000  # the first local port; each new connection takes the next one
 PEER_PORT = 5060  # peer i listens on PEER_PORT + 10 * i
 SECRET = b"pairing-secret"
+PROXY_SECRET = b"pairing-proxy-secret"  # two cores with one secret issue equal nonces
 
 
 def peer_address(index: int) -> Address:
@@ -250,7 +251,7 @@ class ProxyPeer:
     def __init__(self, proxy: RegistrarConfig, inner: Peer) -> None:
         if proxy.challenge != "proxy":
             raise ValueError("the proxy's registrar config needs challenge='proxy'")
-        self.front = RegistrarPeer(proxy)
+        self.front = RegistrarPeer(proxy, secret=PROXY_SECRET)
         self.inner = inner
 
     def handle(self, data: bytes, now: float, source: Address) -> bytes | None:
@@ -411,6 +412,7 @@ def run_pair(
     on_failure: OnFailure = "next",
     seed: int = 7,
     clock: FakeClock | None = None,
+    bind: Address | None = None,
     max_steps: int = 10_000,
 ) -> PairRecord:
     """Run ``client`` to completion against ``peers`` (peer i at ``peer_address(i)``).
@@ -419,8 +421,9 @@ def run_pair(
     at the Contact's address (a numeric "resolution"; none there: give up), and
     otherwise goes to the next peer (``"next"``, give up when none is left), back to the
     same one (``"same"``) or gives up (``"give-up"``). Each connection is a new local
-    port; what is still in flight to an old one is dropped. PasswordNeeded is answered
-    with ``password`` after ``prompt_seconds`` of fake time.
+    port (or the one ``bind`` address, as ``--bind`` does); what is still in flight to
+    an old connection is dropped. PasswordNeeded is answered with ``password`` after
+    ``prompt_seconds`` of fake time. The client core draws from ``random.Random(seed)``.
     """
     listed = list(peers) if isinstance(peers, Sequence) else [peers]
     made = tuple(RegistrarPeer(p) if isinstance(p, RegistrarConfig) else p for p in listed)
@@ -433,6 +436,7 @@ def run_pair(
         prompt_seconds,
         on_failure,
         seed,
+        bind,
     )
     driver.run(max_steps)
     return driver.record
@@ -449,6 +453,7 @@ class _Driver:
         prompt_seconds: float,
         on_failure: OnFailure,
         seed: int,
+        bind: Address | None,
     ) -> None:
         self.clock = clock
         self.link = link
@@ -472,6 +477,7 @@ class _Driver:
             peers=peers,
         )
         self.connections = 0
+        self.bind = bind
         self.current = -1
         self.local = Address(CLIENT_HOST, CLIENT_PORT)
         self.remote = peer_address(0)
@@ -501,7 +507,7 @@ class _Driver:
 
     def _connect(self, index: int) -> None:
         self.current = index
-        self.local = Address(CLIENT_HOST, CLIENT_PORT + self.connections)
+        self.local = self.bind or Address(CLIENT_HOST, CLIENT_PORT + self.connections)
         self.connections += 1
         self.remote = peer_address(index)
         self.record.target = self.targets[index]
