@@ -70,10 +70,8 @@ def build_outcome(run: RunRecord) -> Outcome:
     res = reg.result
     mode = reg.config.mode
     facts = read_facts(run.trace, intent_of(reg))
-    failure, detail = _failure(run)
+    failure, detail = run_failure(run, facts)
     final = facts.final
-    if failure is None and final is not None and 200 <= final.status < 300:
-        failure = after_success(facts)
     outcome = Outcome(command=run.command, aor=str(reg.config.aor), result="failed")
     outcome.target = _target_info(run)
     if final is not None:
@@ -113,8 +111,9 @@ def build_outcome(run: RunRecord) -> Outcome:
     return outcome
 
 
-def _failure(run: RunRecord) -> tuple[Failure | None, str]:
-    """The core's failure, or the last target's when that says more (a dead target)."""
+def run_failure(run: RunRecord, facts: Facts) -> tuple[Failure | None, str]:
+    """Why the run failed, and the words of whoever noticed: the core's failure, the
+    last target's when that says more (a dead target), or what a 2xx hides."""
     res = run.registration.result
     failure = res.failure
     detail = res.unsupported or res.failure_detail
@@ -124,6 +123,8 @@ def _failure(run: RunRecord) -> tuple[Failure | None, str]:
             return last.failure, last.detail
     if failure is None and res.final is None:
         return Failure.TIMEOUT, detail  # no final response and nothing said why
+    if failure is None:
+        return after_success(facts), detail
     return failure, detail
 
 

@@ -14,8 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from sipcheck.outcome import build_outcome
+from sipcheck.diagnosis.classify import classify
+from sipcheck.diagnosis.explain import diagnose
+from sipcheck.diagnosis.facts import read_facts
+from sipcheck.outcome import build_outcome, intent_of, run_failure
+from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import (
+    MAX_REALMS,
     Account,
     Mode,
     PasswordNeeded,
@@ -131,7 +136,7 @@ CASES = [
         lambda: run_pair(client(), ScriptedPeer(stale_forever())),
         401,
         3,
-        ("credentials-rejected", "stale-nonce"),
+        ("nonce-always-stale",),
         4,
     ),
     Case(
@@ -140,7 +145,7 @@ CASES = [
         lambda: run_pair(client(), registrar(nonce_lifetime=0.3), Link(delay=0.2)),
         401,
         3,
-        ("credentials-rejected", "stale-nonce"),
+        ("nonce-always-stale",),
         4,
     ),
     Case(
@@ -173,7 +178,12 @@ CASES = [
         2,
     ),
     Case(
-        "423-once", lambda: run_pair(client(expires=60), registrar(min_expires=600)), 200, 0, (), 3
+        "423-once",
+        lambda: run_pair(client(expires=60), registrar(min_expires=600)),
+        200,
+        0,
+        ("interval-raised",),
+        3,
     ),
     Case(
         "423-twice",
@@ -221,11 +231,6 @@ CASES = [
         0,
         (),
         3,
-        xfail=(
-            "outcome.py compares the registrar's view (rport of the final response) with "
-            "the local address of the first trace entry, so a redirect or failover to a new "
-            "connection (new local port) is reported as 'nat-detected'"
-        ),
     ),
     Case(
         "302-nowhere",
@@ -242,11 +247,6 @@ CASES = [
         0,
         (),
         3,
-        xfail=(
-            "Registration.resume keeps result.failure ('server-error') from the failed "
-            "target, so a 200 from the next one is an outcome 'failed' with diagnosis "
-            "'status-200' and exit 1 (internal error)"
-        ),
     ),
     Case(
         "503-no-peer-left",
@@ -303,10 +303,6 @@ CASES = [
         0,
         (),
         3,
-        xfail=(
-            "Registration.resume keeps result.failure ('timeout') from the target that "
-            "timed out, so a 200 from the next one is an outcome 'failed', exit 7"
-        ),
     ),
     Case("unreachable", lambda: run_pair(client(), UNREACHABLE), None, 8, ("unreachable",), 1),
     Case(
@@ -316,10 +312,6 @@ CASES = [
         0,
         (),
         3,
-        xfail=(
-            "Registration.resume keeps result.failure ('unreachable') from the first "
-            "target, so a 200 from the next one is an outcome 'failed', exit 8"
-        ),
     ),
 ]
 
@@ -491,28 +483,28 @@ def test_403_after_the_password_was_accepted() -> None:
     assert build_outcome(record).diagnoses[0].severity == "error"
 
 
-def test_realm_changing_server_stops_at_the_request_guard() -> None:
+def test_realm_changing_server_stops_at_the_realm_bound() -> None:
     record = run_pair(client(), ScriptedPeer(realm_changing()))
     result = record.registration.result
-    assert (result.failure, result.requests_sent, record.cseqs) == ("loop", 12, list(range(1, 13)))
+    # MAX_REALMS (4) realms are answered, then the next new one ends the run.
+    assert (result.failure, result.requests_sent, record.cseqs) == (
+        Failure.CREDENTIALS_REJECTED,
+        MAX_REALMS + 1,
+        list(range(1, MAX_REALMS + 2)),
+    )
     # Every new realm is answered and kept: request n carries n - 1 Authorization headers.
     counts = [len(parse_message(e.raw).headers.get_all("Authorization")) for e in record.sent]
-    assert counts == list(range(12))
+    assert counts == list(range(MAX_REALMS + 1))
     assert record.received[-1].start_line == "SIP/2.0 401 Unauthorized"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the 12-request guard's failure 'loop' is unknown to outcome.py: a final 401 gets "
-        "diagnosis 'status-401' and exit 4 ('other 4xx') instead of an authentication "
-        "failure (exit 3)"
-    ),
-)
 def test_realm_changing_server_is_an_authentication_failure() -> None:
     outcome = build_outcome(run_pair(client(), ScriptedPeer(realm_changing())))
     assert outcome.exit_status == 3
-    assert outcome.diagnoses[0].id != "status-401"
+    assert outcome.diagnoses[0].id == "credentials-rejected"
+    assert outcome.diagnoses[0].causes[0] == (
+        f"the server names a new realm with each challenge ({MAX_REALMS + 1} so far)"
+    )
 
 
 def test_redirect_to_a_second_peer() -> None:
@@ -528,19 +520,18 @@ def test_redirect_to_a_second_peer() -> None:
         ("127.0.0.1:40001", "127.0.0.1:5070", "REGISTER sip:127.0.0.1:5070 SIP/2.0"),
         ("127.0.0.1:40001", "127.0.0.1:5070", "SIP/2.0 200 OK"),
     ]
-    assert [(f.target.port, f.kind) for f in record.failures] == [(5060, "redirect")]
+    assert [(f.target.port, f.failure) for f in record.failures] == [(5060, Failure.REDIRECTED)]
     assert len(first.served) == 1
     assert record.registration.result.redirects == ["sip:127.0.0.1:5070"]
     assert outcome.target["address"] == "127.0.0.1:5070"
 
 
 def test_503_failover_reaches_the_second_peer() -> None:
-    # What works today of the failover (the exit status is the xfail case above).
     busy = ScriptedPeer(always(503, BUSY))
     record = run_pair(client(), [busy, registrar()])
     events = [e for e in record.events if isinstance(e, TargetFailed)]
     assert [(e.reason, e.detail) for e in events] == [
-        ("503", "503 Service Unavailable (Retry-After: 30)")
+        (Failure.SERVER_ERROR, "503 Service Unavailable (Retry-After: 30)")
     ]
     assert [e.start_line for e in record.received] == [
         "SIP/2.0 503 Service Unavailable",
@@ -588,7 +579,7 @@ def test_total_loss_retransmits_on_timer_e_and_times_out_on_timer_f() -> None:
         ("TargetFailed", 32.0),
         ("Finished", 32.0),
     ]
-    assert [(f.kind, f.target.port) for f in record.failures] == [("timeout", 5060)]
+    assert [(f.failure, f.target.port) for f in record.failures] == [("timeout", 5060)]
     assert (outcome.final_status, outcome.exit_status, ids(outcome)) == (None, 7, ["timeout"])
     peer = record.peers[0]
     assert isinstance(peer, RegistrarPeer) and peer.served == []
@@ -618,7 +609,7 @@ def test_timer_f_on_a_second_peer_gets_its_own_schedule() -> None:
     assert record.send_times == [0.0, *TIMER_E_OFFSETS, 32.0, *(32.0 + t for t in TIMER_E_OFFSETS)]
     assert [str(e.remote) for e in record.sent] == ["127.0.0.1:5060"] * 11 + ["127.0.0.1:5070"] * 11
     assert record.clock.now == 64.0
-    assert [(f.kind, f.target.port) for f in record.failures] == [
+    assert [(f.failure, f.target.port) for f in record.failures] == [
         ("timeout", 5060),
         ("timeout", 5070),
     ]
@@ -780,7 +771,7 @@ def test_the_random_link_is_deterministic_and_does_something() -> None:
 
 def test_unreachable_peer_fails_over_to_the_next() -> None:
     record = run_pair(client(), [UNREACHABLE, registrar()])
-    assert [(f.kind, f.target.port) for f in record.failures] == [("unreachable", 5060)]
+    assert [(f.failure, f.target.port) for f in record.failures] == [("unreachable", 5060)]
     assert [str(e.remote) for e in record.sent] == [
         "127.0.0.1:5060",
         "127.0.0.1:5070",
@@ -801,3 +792,19 @@ def test_query_mode_through_the_pairing() -> None:
     assert [header(e.raw, "Contact") for e in record.sent] == [None, None]
     request = record.sent[0].message
     assert isinstance(request, Request) and request.method == "REGISTER"
+
+
+# -------------------------------------------------------------- one diagnosis
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
+def test_the_trace_alone_gives_the_cores_failure(case: Case) -> None:
+    """A capture of the same exchange is diagnosed as the live run was: the failure
+    inferred from the wire (plus what we meant to send) is the core's, and so are
+    the diagnoses (their words may lack what only the core saw, like a timer)."""
+    record = case.run()
+    facts = read_facts(record.trace, intent_of(record.registration))
+    failure = classify(facts)
+    assert failure == run_failure(record, facts)[0]
+    from_wire = diagnose(failure, facts, wall_start=record.trace.wall_start)
+    assert [d.id for d in from_wire] == [d.id for d in build_outcome(record).diagnoses]

@@ -9,7 +9,7 @@ what was asked (an unregister that left bindings). Pure.
 
 from __future__ import annotations
 
-from sipcheck.diagnosis.facts import STEP_DNS, STEP_TLS, Facts, uri_key
+from sipcheck.diagnosis.facts import STEP_CONNECT, STEP_DNS, STEP_TLS, Facts, uri_key
 from sipcheck.sip.client.failure import Failure, status_failure
 
 
@@ -45,9 +45,9 @@ def _no_final(facts: Facts) -> Failure:
             return Failure.DNS_FAILED
         if last.step == STEP_TLS:
             return Failure.TLS_HANDSHAKE_TIMEOUT if last.timed_out else Failure.TLS_FAILED
-        if last.timed_out:
+        if last.step == STEP_CONNECT and last.timed_out:
             return Failure.CONNECT_TIMEOUT
-        return Failure.UNREACHABLE
+        return Failure.TIMEOUT if last.timed_out else Failure.UNREACHABLE
     return Failure.TIMEOUT
 
 

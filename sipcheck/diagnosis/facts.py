@@ -157,8 +157,7 @@ def read_facts(trace: Trace, intent: Intent) -> Facts:
         if message is None or entry.note is not None:
             continue  # unparseable or stray: the ladder shows them, they decide nothing
         if entry.direction == "out":
-            if transport is None:
-                transport, local = entry.transport, entry.local
+            transport, local = entry.transport, entry.local  # the last connection's
             if entry.retransmission:
                 retransmissions += 1
             elif isinstance(message, Request):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from sipcheck.diagnosis.facts import STEP_SEND
 from sipcheck.errors import SipParseError
 from sipcheck.outcome import FailureRecord, RunRecord
 from sipcheck.sip.client.registration import (
@@ -529,7 +530,7 @@ class _Driver:
             peer = self.peers[index]
             if isinstance(peer, Unreachable):
                 if datagram.source == self.local:
-                    self.record.trace.note(now, "error", peer.detail)
+                    self.record.trace.note(now, "error", peer.detail, STEP_SEND)
                     self.reg.transport_error(peer.detail, now)
                 return
             answer = peer.handle(datagram.data, now, datagram.source)

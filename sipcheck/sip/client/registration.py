@@ -203,6 +203,16 @@ class Registration:
         """After a TargetFailed: send again to the newly connected target."""
         if self.phase is not Phase.NEED_TARGET:
             raise LocalProtocolError("resume() without a target failure")
+        if now >= self.deadline:
+            self.result.failure = Failure.TIMEOUT
+            self.result.failure_detail = (
+                f"no final response within --timeout {self.config.timeout:g} s"
+            )
+            self._finish(now)
+            return
+        # What failed at the last target is history now (the shell keeps it).
+        self.result.failure = None
+        self.result.failure_detail = ""
         self._send_request(now)
 
     def give_up(self, now: float) -> None:
