@@ -23,6 +23,7 @@ from sipcheck.net.transports import Connection, Failed, Received, TlsOptions, op
 from sipcheck.outcome import FailureRecord, RunRecord
 from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import (
+    Event,
     PasswordNeeded,
     Registration,
     StrayIgnored,
@@ -98,7 +99,7 @@ class _Driver:
         reg.start(self.now())
         while True:
             self._flush()
-            await self._handle_events()
+            await self._handle_events(reg.take_events())
             if reg.done:
                 self._flush()
                 return
@@ -122,9 +123,11 @@ class _Driver:
                     )
                 )
                 reg.receive(item.data, self.now())
-                for event in reg.events:
+                events = reg.take_events()
+                for event in events:
                     if isinstance(event, StrayIgnored) and event.raw is item.data:
                         entry.note = f"ignored: {event.reason}"
+                await self._handle_events(events)
             elif isinstance(item, Failed):
                 self.result.trace.note(self.now(), "error", item.detail, STEP_SEND)
                 reg.transport_error(item.detail, self.now())
@@ -146,9 +149,9 @@ class _Driver:
                 )
             )
 
-    async def _handle_events(self) -> None:
+    async def _handle_events(self, events: list[Event]) -> None:
         reg = self.reg
-        for event in reg.take_events():
+        for event in events:
             if isinstance(event, TargetFailed):
                 await self._on_target_failed(event)
             elif isinstance(event, PasswordNeeded):
