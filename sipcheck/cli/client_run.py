@@ -68,10 +68,15 @@ def build_plan(request: ClientRequest) -> Plan:
     transport = kw.get("transport") or aor.transport
     if aor.secure and transport in (None, "tcp"):
         transport = "tls"
+    request_uri = aor if mode is Mode.OPTIONS else None
+    if mode is Mode.OPTIONS and kw.get("user") and not aor.user:
+        # From/To name the user we answer a challenge as (mod_sip insists);
+        # the request still goes to the target as given.
+        aor = SipUri(aor.scheme, aor.host, kw["user"], None, aor.port, aor.params)
     config = RegistrationConfig(
         aor=aor,
         mode=mode,
-        request_uri=aor if mode is Mode.OPTIONS else None,
+        request_uri=request_uri,
         expires=request.expires if request.expires is not None else 3600,
         contact=kw.get("contact"),
         accounts=accounts,

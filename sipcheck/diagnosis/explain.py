@@ -227,6 +227,22 @@ def _not_found(facts: Facts, detail: str) -> Diagnosis:
             ),
             advice=("register first (sipcheck register), then query again", *steps),
         )
+    if facts.intent.mode == "unregister" and facts.answers:
+        return Diagnosis(
+            "not-found",
+            "error",
+            f"{_status_line(facts.final)} to an unregister after our credentials were accepted",
+            causes=(
+                f"our Contact {facts.contact_sent} is not bound: some registrars (ejabberd) "
+                "answer 404 when there is nothing to remove; each sipcheck run sends from its "
+                "own port, so its Contact is not the one an earlier run registered",
+                "the registrar does not know the AoR or the domain",
+            ),
+            advice=(
+                "remove every binding with --all (Contact: *), or name one with --contact",
+                "list the bindings first with `sipcheck query`",
+            ),
+        )
     return Diagnosis("not-found", "error", f"{_status_line(facts.final)}: {text}", (), steps)
 
 

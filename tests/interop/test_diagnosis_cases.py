@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.interop.conftest import KamailioFactory
+from tests.interop.conftest import EjabberdAccount, KamailioFactory
 from tests.support.processes import registrar, sipcheck
 
 PW = "diag-pw-1"
@@ -233,3 +233,67 @@ def test_tls_handshake_that_never_completes_says_which_step(silent_tcp: int) -> 
     d = first(data)
     assert (status, d["id"]) == (8, "tls-handshake-timeout")
     assert d["message"].startswith(f"TCP connected to 127.0.0.1:{silent_tcp}, but the TLS")
+
+
+# --------------------------------------------------------------- ejabberd (mod_sip)
+
+
+def _ej(command: str, account: EjabberdAccount, *extra: str) -> tuple[int, dict[str, Any]]:
+    return run(command, account.aor, "--server", account.server.hostport(),
+               "--password-env", "SIPCHECK_PW", *extra, password=account.password)  # fmt: skip
+
+
+def test_ejabberd_query_with_no_bindings_says_both_readings(
+    ejabberd_account: EjabberdAccount,
+) -> None:
+    status, data = _ej("query", ejabberd_account)
+    d = first(data)
+    assert (status, data["final_status"], d["id"]) == (4, 404, "not-found")
+    assert d["message"] == "404 Not Found to a query after our credentials were accepted"
+    assert d["causes"][0].startswith("the AoR has no bindings: some registrars (ejabberd)")
+    assert d["causes"][1] == "the registrar does not know the AoR or the domain"
+
+
+def test_ejabberd_unregister_of_a_contact_not_bound(ejabberd_account: EjabberdAccount) -> None:
+    assert _ej("register", ejabberd_account)[0] == 0
+    status, data = _ej("unregister", ejabberd_account)  # a new process: a new Contact
+    d = first(data)
+    assert (status, data["final_status"], d["id"]) == (4, 404, "not-found")
+    assert d["causes"][0].startswith(f"our Contact {data['contact_sent']} is not bound")
+    assert d["advice"][0].startswith("remove every binding with --all")
+
+
+def test_ejabberd_lists_only_our_contact_then_all_in_a_query(
+    ejabberd_account: EjabberdAccount,
+) -> None:
+    status, first_run = _ej("register", ejabberd_account)
+    assert status == 0
+    status, second_run = _ej("register", ejabberd_account)
+    assert status == 0
+    # mod_sip's 200 lists only the request's own contacts: ours, marked as ours.
+    assert [b["contact"] for b in second_run["bindings"]] == [second_run["contact_sent"]]
+    status, data = _ej("query", ejabberd_account)
+    assert (status, data["result"]) == (0, "queried")
+    listed = sorted(b["contact"] for b in data["bindings"])
+    assert listed == sorted([first_run["contact_sent"], second_run["contact_sent"]])
+
+
+def test_ejabberd_unregister_all_shows_the_removed_contacts(
+    ejabberd_account: EjabberdAccount,
+) -> None:
+    status, registered = _ej("register", ejabberd_account)
+    assert status == 0
+    status, data = _ej("unregister", ejabberd_account, "--all")
+    assert (status, data["result"], data["bindings"]) == (0, "unregistered", [])
+    assert data["removed"] == [registered["contact_sent"]]  # listed with expires=0
+    assert ids(data) == []
+
+
+def test_ejabberd_options_user_answers_the_challenge(ejabberd_account: EjabberdAccount) -> None:
+    server = ejabberd_account.server
+    status, data = run("options", f"sip:{server.vhost}", "--server", server.hostport(),
+                       "--user", ejabberd_account.user, "--password-env", "SIPCHECK_PW",
+                       password=ejabberd_account.password)  # fmt: skip
+    statuses = [m["start_line"].split()[1] for m in data["messages"] if m["direction"] == "in"]
+    assert statuses == ["407", "200"]
+    assert (status, data["result"]) == (0, "reachable")
