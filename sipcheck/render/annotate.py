@@ -250,21 +250,11 @@ def _challenge_details(
         header = "Proxy-Authorization" if again[0].proxy else "Authorization"
         realm = again[0].realm
         if kind == "stale":
-            out.append(
-                (
-                    f'stale nonce: the {header} for realm "{realm}" was right but its '
-                    "nonce had expired (stale=true); answer the new nonce",
-                    "yellow",
-                )
-            )
+            text = f'stale nonce: the {header} for realm "{realm}" was right, its nonce expired'
+            out.append((text, "yellow"))
         else:
-            out.append(
-                (
-                    f'credentials refused: the {header} for realm "{realm}" was not '
-                    "accepted; the server challenged again",
-                    "bold red",
-                )
-            )
+            text = f'credentials refused: challenged again after the {header} for realm "{realm}"'
+            out.append((text, "bold red"))
     out += [(text, "yellow") for text in describe_challenges(challenges)]
     return out + errors
 
