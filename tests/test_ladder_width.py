@@ -285,10 +285,29 @@ def three_lanes() -> Flow:
     return Flow(trace, outcome("failed", 423, "Interval Too Brief"), verbose=1)
 
 
-ALL_FLOWS = [*FLOWS.values(), three_lanes]
+def seven_lanes() -> Flow:
+    """More lanes than their labels fit: a legend, lanes as close as 4 columns."""
+    trace = Trace(wall_start=WALL)
+    for i in range(6):
+        remote = Address(f"2001:db8::{i + 1}", 5061)
+        busy = response("503 Service Unavailable", 1, f"m{i}", "Retry-After: 30")
+        trace.add(at("out", i * 0.1, register(1, f"m{i}"), remote, transport="tls"))
+        trace.add(at("in", i * 0.1 + 0.05, busy, remote, transport="tls"))
+    return Flow(trace, outcome("failed", 503, "Service Unavailable"))
 
 
-@pytest.mark.parametrize("make", ALL_FLOWS, ids=[*FLOWS, "three-lanes"])
+ALL_FLOWS = [*FLOWS.values(), three_lanes, seven_lanes]
+
+
+def test_narrow_consoles_still_render() -> None:
+    # Below 60 columns the lanes may come too close for text; it still draws, no error.
+    for make in ALL_FLOWS:
+        for width in range(10, 60):
+            text = draw(make(), width)
+            assert width < 30 or "│" in text
+
+
+@pytest.mark.parametrize("make", ALL_FLOWS, ids=[*FLOWS, "three-lanes", "seven-lanes"])
 def test_right_lane_is_never_overwritten(make: Callable[[], Flow]) -> None:
     flow = make()
     for verbose in sorted({flow.verbose, 0, 1}):
