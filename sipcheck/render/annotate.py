@@ -214,42 +214,42 @@ def answered_request(entries: Sequence[TraceEntry], index: int) -> Request | Non
     return None
 
 
-def _refused(response: Response, request: Request | None) -> tuple[list[Challenge], bool]:
-    """Challenges for a realm the request answered in the same kind of header, and
-    whether one of them says the nonce was stale."""
+def _challenged_again(challenges: Sequence[Challenge], request: Request | None) -> list[Challenge]:
+    """The challenges for a realm the request already answered in the same kind of
+    header (Authorization for WWW-Authenticate, Proxy-Authorization for
+    Proxy-Authenticate)."""
     if request is None:
-        return [], False
+        return []
     answered = {(c.proxy, c.realm) for c in _credentials(request) if c.is_digest}
-    challenges, _ = _challenges(response)
-    again = [c for c in challenges if c.is_digest and (c.proxy, c.realm) in answered]
-    return again, any(c.stale for c in again)
+    return [c for c in challenges if c.is_digest and (c.proxy, c.realm) in answered]
+
+
+def _kind(again: Sequence[Challenge]) -> ChallengeKind:
+    if not again:
+        return "challenge"
+    return "stale" if any(c.stale for c in again) else "refused"
 
 
 def challenge_kind(response: Response, request: Request | None) -> ChallengeKind | None:
     """What a 401/407 means, given the request it answers; None for any other status.
 
-    ``refused``: it challenges again a realm the request already answered (Authorization
-    for a 401's WWW-Authenticate, Proxy-Authorization for Proxy-Authenticate), so the
-    credentials were not accepted. ``stale``: the same, with ``stale=true``.
+    ``refused``: it challenges again a realm the request already answered, in the same
+    kind of header, so the credentials were not accepted. ``stale``: the same with
+    ``stale=true``: the credentials were right, the nonce had expired.
     """
     if response.status not in (401, 407):
         return None
-    again, stale = _refused(response, request)
-    if not again:
-        return "challenge"
-    return "stale" if stale else "refused"
+    return _kind(_challenged_again(_challenges(response)[0], request))
 
 
-def _challenge_details(
-    response: Response, request: Request | None, kind: ChallengeKind | None
-) -> list[Detail]:
+def _challenge_details(response: Response, request: Request | None) -> list[Detail]:
     challenges, errors = _challenges(response)
+    again = _challenged_again(challenges, request)
     out: list[Detail] = []
-    again, _ = _refused(response, request)
     if again:
         header = "Proxy-Authorization" if again[0].proxy else "Authorization"
         realm = again[0].realm
-        if kind == "stale":
+        if _kind(again) == "stale":
             text = f'stale nonce: the {header} for realm "{realm}" was right, its nonce expired'
             out.append((text, "yellow"))
         else:
@@ -277,16 +277,14 @@ def _summary(status: int) -> str | None:
         return None
 
 
-def _response_details(
-    response: Response, request: Request | None, kind: ChallengeKind | None
-) -> list[Detail]:
+def _response_details(response: Response, request: Request | None) -> list[Detail]:
     out: list[Detail] = []
     summary = _summary(response.status)
     # A refused or stale answer is said by its own line, not by "resend with ...".
-    if summary is not None and kind in (None, "challenge"):
+    if summary is not None and challenge_kind(response, request) in (None, "challenge"):
         out.append((summary, ""))
     if response.status in (401, 407):
-        out += _challenge_details(response, request, kind)
+        out += _challenge_details(response, request)
     if response.status == 423:
         min_expires = response.header("Min-Expires")
         if min_expires is not None:
@@ -316,8 +314,7 @@ def _details(entry: TraceEntry, request: Request | None) -> list[Detail]:
     if message is None:
         return [] if not entry.raw.strip() else [("this message does not parse", "red")]
     if isinstance(message, Response):
-        kind = challenge_kind(message, request)
-        return _response_details(message, request, kind)
+        return _response_details(message, request)
     return _credential_details(message)
 
 

@@ -38,7 +38,15 @@ from rich.text import Text
 from sipcheck.render.annotate import annotate, printable, raw_lines
 from sipcheck.trace import Address, Note, Outcome, Trace, TraceEntry
 
-__all__ = ["MAX_WIDTH", "format_delta", "format_time", "format_wall", "render_ladder"]
+__all__ = [
+    "MAX_WIDTH",
+    "format_delta",
+    "format_time",
+    "format_wall",
+    "render_ladder",
+    "wrap_raw",
+    "wrap_text",
+]
 
 GUTTER = 20  # columns for "+0.000s Δ12.3ms" before the first lane
 MAX_WIDTH = 160  # a wider console leaves the rest empty: longer arrows read no better
@@ -80,9 +88,8 @@ def format_wall(epoch: float) -> str:
 def wrap_text(text: str, width: int, indent: str = "  ") -> list[str]:
     """Words to lines of ``width``: never split at a hyphen; a word longer than a line
     is cut (without a hyphen) rather than run over the lane."""
-    return textwrap.wrap(text, max(width, 1), subsequent_indent=indent, break_on_hyphens=False) or [
-        ""
-    ]
+    lines = textwrap.wrap(text, max(width, 1), subsequent_indent=indent, break_on_hyphens=False)
+    return lines or [""]
 
 
 def _raw_pieces(text: str, room: int) -> list[str]:
