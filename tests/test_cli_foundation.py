@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -205,6 +206,38 @@ def test_read_input_errors_are_config_errors(tmp_path: Path) -> None:
     big.write_bytes(b"x" * (MAX_BYTES + 1))
     with pytest.raises(ConfigError, match="larger than"):
         read_input(str(big))
+
+
+def test_read_input_without_a_binary_stdin_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stdin", None)  # what Python sets when fd 0 is closed
+    with pytest.raises(ConfigError, match="cannot read stdin: there is no binary"):
+        read_input("-")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("REGISTER"))  # text only, no .buffer
+    with pytest.raises(ConfigError, match="cannot read stdin: there is no binary"):
+        read_input("-")
+
+
+def _lint_process(stdin: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """``sipcheck lint -`` as a real process; ``stdin`` is a bash redirection."""
+    return subprocess.run(
+        ["bash", "-c", f'exec "$0" -m sipcheck lint - {stdin}', sys.executable],
+        input=input, capture_output=True, cwd=ROOT, env={**os.environ, **CLEAN_ENV},
+        check=False,
+    )  # fmt: skip
+
+
+def test_lint_reads_the_stdin_of_a_real_process() -> None:
+    valid = _lint_process("", input=VALID.read_bytes())
+    assert valid.returncode == 0, valid.stderr
+    assert valid.stderr == b""
+    insufficient = _lint_process("", input=INSUF.read_bytes())
+    assert insufficient.returncode == 10, insufficient.stderr
+    closed = _lint_process("<&-")
+    assert closed.returncode == 2, closed.stderr
+    assert b"cannot read stdin: there is no binary standard input" in closed.stderr
+    assert b"Traceback" not in closed.stderr
 
 
 def test_lint_escapes_terminal_control_characters(runner: CliRunner) -> None:

@@ -3,6 +3,9 @@ object to?"""
 
 from __future__ import annotations
 
+import sys
+from typing import BinaryIO
+
 import click
 
 from sipcheck.cli.options import OutputOptions, emit_json, output_options
@@ -14,11 +17,20 @@ from sipcheck.exit_status import ExitStatus
 MAX_BYTES = 1 << 20
 
 
+def stdin_bytes() -> BinaryIO:
+    """The binary stream under ``sys.stdin``; ConfigError when there is none (stdin
+    closed, or replaced by a text-only stream)."""
+    buffer: BinaryIO | None = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        raise ConfigError("cannot read stdin: there is no binary standard input")
+    return buffer
+
+
 def read_input(path: str) -> bytes:
     """The bytes of ``path``, or of stdin for ``-``; ConfigError when unreadable."""
     try:
         if path == "-":
-            data = click.get_binary_stream("stdin").read(MAX_BYTES + 1)
+            data = stdin_bytes().read(MAX_BYTES + 1)
         else:
             with open(path, "rb") as handle:
                 data = handle.read(MAX_BYTES + 1)
