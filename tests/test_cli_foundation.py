@@ -28,6 +28,7 @@ from sipcheck.errors import (
 )
 from sipcheck.exit_status import ExitStatus
 from sipcheck.sip.knowledge.codes import all_codes
+from tests.support.cli import cli_runner
 
 DATA = Path(__file__).parent / "data" / "rfc4475"
 INSUF = DATA / "insuf.dat"
@@ -38,7 +39,7 @@ CLEAN_ENV = {"NO_COLOR": "", "FORCE_COLOR": "", "SIPCHECK_DEBUG": ""}
 
 @pytest.fixture
 def runner() -> CliRunner:
-    return CliRunner()
+    return cli_runner()
 
 
 def run(
@@ -75,7 +76,7 @@ def test_explain_non_integer_is_a_usage_error(runner: CliRunner) -> None:
     assert result.exit_code == ExitStatus.USAGE
     assert "'abc' is not a SIP response code" in result.stderr
     assert result.stdout == ""
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("code", ["99", "700"])
@@ -251,9 +252,9 @@ def test_lint_escapes_terminal_control_characters(runner: CliRunner) -> None:
 @given(data=st.binary(max_size=400), as_json=st.booleans())
 def test_lint_never_crashes_on_any_bytes(data: bytes, as_json: bool) -> None:
     args = ["lint", "--json", "-"] if as_json else ["lint", "-"]
-    result = CliRunner().invoke(cli, args, input=data, env=CLEAN_ENV)
-    assert result.exit_code in (0, 10), result.output
-    assert "Traceback" not in result.output and "internal error" not in result.output
+    result = cli_runner().invoke(cli, args, input=data, env=CLEAN_ENV)
+    assert result.exit_code in (0, 10), result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     if as_json:
         json.loads(result.stdout)
 
@@ -261,7 +262,7 @@ def test_lint_never_crashes_on_any_bytes(data: bytes, as_json: bool) -> None:
 @settings(max_examples=60, deadline=None)
 @given(data=st.lists(st.sampled_from(VALID.read_bytes().split(b"\r\n")), max_size=12))
 def test_lint_never_crashes_on_shuffled_headers(data: list[bytes]) -> None:
-    result = CliRunner().invoke(cli, ["lint", "-"], input=b"\r\n".join(data), env=CLEAN_ENV)
+    result = cli_runner().invoke(cli, ["lint", "-"], input=b"\r\n".join(data), env=CLEAN_ENV)
     assert result.exit_code in (0, 10), result.output
 
 
