@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -189,15 +190,49 @@ def test_lint_missing_file_is_a_usage_error(runner: CliRunner, tmp_path: Path) -
     assert result.stdout == ""
 
 
-def test_lint_unreadable_file_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+def test_lint_unreadable_file_is_a_usage_error(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # chmod 0 stops every user but root, so access() is made to answer as it would
+    # for them: the test means the same as root and as anyone else.
     path = tmp_path / "secret.sip"
-    path.write_bytes(b"x")
+    path.write_bytes(VALID.read_bytes())
     path.chmod(0)
-    if os.access(path, os.R_OK):
-        pytest.skip("running as root: every file is readable")
+    real_access = os.access
+
+    def access(target: str | Path, mode: int, **kwargs: bool) -> bool:
+        if os.fspath(target) == str(path) and mode & os.R_OK:
+            return False
+        return real_access(target, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
     result = run(runner, "lint", str(path))
     assert result.exit_code == 2
-    assert "secret.sip" in result.stderr
+    assert f"'{path}' is not readable" in result.stderr
+    assert result.stdout == ""
+
+
+def test_lint_file_that_fails_to_open_is_a_usage_error(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # access() may say yes and open() still fail (root on NFS with root_squash, a
+    # security module): the read itself is refused, and that is exit 2 too.
+    import sipcheck.cli.lint as lint_module
+
+    path = tmp_path / "secret.sip"
+    path.write_bytes(VALID.read_bytes())
+    opened: list[str] = []
+
+    def refuse(file: str, mode: str = "r") -> object:
+        opened.append(file)
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), file)
+
+    monkeypatch.setattr(lint_module, "open", refuse, raising=False)
+    result = run(runner, "lint", str(path))
+    assert opened == [str(path)]
+    assert result.exit_code == 2
+    assert f"error: cannot read '{path}': Permission denied" in result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
 
 
 def test_read_input_errors_are_config_errors(tmp_path: Path) -> None:
