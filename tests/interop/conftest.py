@@ -5,7 +5,6 @@ A missing peer fails the run under CI (CI=true) and skips the test elsewhere.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -23,27 +22,12 @@ from tests.interop.kamailio_server import (
     start_kamailio,
     tls_available,
 )
+from tests.support.required import missing, require_tool
 
 _SERVERS = pytest.StashKey[list[KamailioServer]]()
 _EJABBERDS = pytest.StashKey[list[EjabberdServer]]()
 # the tail of a shared ejabberd's log attached to a failing test's report
 _SHARED_LOG_TAIL = 20_000
-
-
-def missing(what: str) -> None:
-    """pytest.fail under CI (the peers must be installed there), pytest.skip elsewhere."""
-    hint = f"{what} is not installed (run scripts/install-test-deps.sh)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(hint, pytrace=False)
-    pytest.skip(hint)
-
-
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        missing(name)
-    assert path is not None
-    return path
 
 
 class KamailioFactory(Protocol):

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.support.processes import registrar
+from tests.support.required import require_tool
 
 HERE = Path(__file__).parent
-
-
-def require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        message = f"{tool} is not installed (bash scripts/install-test-deps.sh installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def free_port(low: int = 2000, high: int = 9999) -> int:
@@ -45,7 +33,7 @@ def _attempts(out: str) -> list[dict[str, object]]:
 
 
 def test_sipsak_registers_and_wrong_password_is_diagnosed() -> None:
-    sipsak = require("sipsak")
+    sipsak = require_tool("sipsak")
     port = free_port()
     # sipsak asks for Expires 15: allow it; MD5 with qop=auth is what sipsak answers.
     args = ["--account", "alice:pass-1", "--algorithm", "MD5", "--min-expires", "10", "--json"]
@@ -69,7 +57,7 @@ def test_sipsak_registers_and_wrong_password_is_diagnosed() -> None:
 
 
 def test_sipp_registers_several_accounts_from_csv(tmp_path: Path) -> None:
-    sipp = require("sipp")
+    sipp = require_tool("sipp")
     accounts = ["--account", "alice:alice-pw", "--account", "bob:bob-pw",
                 "--account", "carol:carol-pw", "--algorithm", "MD5", "--quiet"]  # fmt: skip
     with registrar(accounts) as server:
