@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install the third-party SIP peers of the interop tests (Debian/Ubuntu):
-# kamailio (+ its TLS module), ejabberd with its SIP library (erlang-p1-sip),
-# sipsak, SIPp (package sip-tester) and openssl.
+# Install what the tests run besides Python (Debian/Ubuntu): the third-party SIP
+# peers of the interop tests, kamailio (+ its TLS module), ejabberd with its SIP
+# library (erlang-p1-sip), sipsak, SIPp (package sip-tester) and openssl, and the
+# shells the completion scripts are tested in, zsh and fish (bash is already
+# there: it runs this script).
 # Idempotent: a machine that has them all pays for no apt-get update.
 # Exits non-zero when something is still missing afterwards.
 set -euo pipefail
@@ -12,6 +14,8 @@ have_tls_module() { dpkg -s kamailio-tls-modules >/dev/null 2>&1; }
 have_sipsak() { command -v sipsak >/dev/null 2>&1; }
 have_sipp() { command -v sipp >/dev/null 2>&1; }
 have_openssl() { command -v openssl >/dev/null 2>&1; }
+have_zsh() { command -v zsh >/dev/null 2>&1; }
+have_fish() { command -v fish >/dev/null 2>&1; }
 have_ejabberd() { dpkg -s ejabberd >/dev/null 2>&1 && command -v erl >/dev/null 2>&1; }
 have_p1_sip() { dpkg -s erlang-p1-sip >/dev/null 2>&1; }
 
@@ -60,6 +64,8 @@ have_sipp || missing+=(sip-tester)
 have_openssl || missing+=(openssl)
 have_ejabberd || missing+=(ejabberd)
 have_p1_sip || missing+=(erlang-p1-sip)
+have_zsh || missing+=(zsh)
+have_fish || missing+=(fish)
 
 sudo=()
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
@@ -67,7 +73,8 @@ if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "interop peers present: kamailio, kamailio-tls-modules, ejabberd, erlang-p1-sip, sipsak, sipp, openssl"
+    echo "test dependencies present: kamailio, kamailio-tls-modules, ejabberd, erlang-p1-sip," \
+        "sipsak, sipp, openssl, zsh, fish"
     if system_ejabberd_active; then
         quiet_system_ejabberd 0
     fi
@@ -113,4 +120,6 @@ have_sipp || { echo "sipp still missing" >&2; status=1; }
 have_openssl || { echo "openssl still missing" >&2; status=1; }
 have_ejabberd || { echo "ejabberd still missing" >&2; status=1; }
 have_p1_sip || { echo "erlang-p1-sip still missing" >&2; status=1; }
+have_zsh || { echo "zsh still missing" >&2; status=1; }
+have_fish || { echo "fish still missing" >&2; status=1; }
 exit "$status"

@@ -11,7 +11,7 @@ step "install sipcheck and its test dependencies"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 if [[ -f scripts/install-test-deps.sh ]]; then
-    step "install the interop peers (kamailio, sipsak, sipp) when missing"
+    step "install the interop peers (kamailio, ejabberd, sipsak, sipp) and the shells (zsh, fish) when missing"
     bash scripts/install-test-deps.sh
 fi
 
