@@ -142,10 +142,8 @@ async def start_server(
             raise ConfigError(f"cannot load the TLS certificate/key: {exc}") from None
     bound: list[Listening] = []
     for host, port in listen:
-        udp = await server.listen("udp", host, port)
-        bound.append(Listening("udp", udp))
-        # TCP on the same port as UDP (port 0: the one UDP got, if free).
-        bound.append(Listening("tcp", await server.listen("tcp", host, udp.port)))
+        udp, tcp = await server.listen_udp_and_tcp(host, port)
+        bound += [Listening("udp", udp), Listening("tcp", tcp)]
         if context is not None:
             tls_port = udp.port + 1 if port else 0
             tls = await server.listen("tls", host, tls_port, context)

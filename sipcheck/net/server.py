@@ -9,7 +9,9 @@ With ``record=False`` (``--quiet``, load tests) nothing is kept per request.
 from __future__ import annotations
 
 import asyncio
+import errno
 import random
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -27,6 +29,18 @@ from sipcheck.sip.wire.parser import StreamFramer, parse_message
 from sipcheck.trace import Address, Trace, TraceEntry
 
 IDLE_SECONDS = 32.0  # an attempt left waiting this long is over (Timer F)
+PORT_PICKS = 20  # port 0: UDP picks tried until TCP has the same number free
+
+
+class _TcpPortTaken(Exception):
+    """The port UDP was given is in use for TCP: pick another."""
+
+
+def _listen_error(transport: str, host: str, port: int, exc: OSError) -> TransportError:
+    return TransportError(
+        f"cannot listen on {transport.upper()} {Address(host, port)}: {exc.strerror or exc}",
+        hint="is another server using that port? port 0 picks a free one",
+    )
 
 
 @dataclass(frozen=True)
@@ -78,28 +92,63 @@ class RegistrarServer:
     ) -> Address:
         try:
             if transport == "udp":
-                return await self._listen_udp(host, port)
+                return await self._start_udp(await bind_udp(self.loop, host, port))
             context = tls if transport == "tls" else None
             if transport == "tls" and context is None:
                 raise TransportError("TLS needs a certificate (--cert/--key or --self-signed)")
-            server = await self.loop.create_server(
-                lambda: _StreamServerProtocol(self, transport), host, port, ssl=context
-            )
+            server = await self._stream_server(transport, host, port, context)
         except OSError as exc:
-            raise TransportError(
-                f"cannot listen on {transport.upper()} {Address(host, port)}: "
-                f"{exc.strerror or exc}",
-                hint="is another server using that port? port 0 picks a free one",
-            ) from exc
-        self._servers.append(server)
-        sockname = server.sockets[0].getsockname()
-        return Address(str(sockname[0]), int(sockname[1]))
+            raise _listen_error(transport, host, port, exc) from exc
+        return self._keep(server)
 
-    async def _listen_udp(self, host: str, port: int) -> Address:
-        listener = UdpListener(self.loop, await bind_udp(self.loop, host, port), self.handle)
+    async def listen_udp_and_tcp(self, host: str, port: int) -> tuple[Address, Address]:
+        """UDP and TCP on one port number.
+
+        With port 0 the kernel picks a free UDP port, and TCP may have that number
+        in use already (another program's connection): then UDP picks again, up to
+        PORT_PICKS times in all.
+        """
+        for _ in range(PORT_PICKS - 1 if port == 0 else 0):
+            try:
+                return await self._udp_and_tcp(host, port, pick_again=True)
+            except _TcpPortTaken:
+                continue
+        return await self._udp_and_tcp(host, port, pick_again=False)
+
+    async def _udp_and_tcp(
+        self, host: str, port: int, *, pick_again: bool
+    ) -> tuple[Address, Address]:
+        try:
+            sock = await bind_udp(self.loop, host, port)
+        except OSError as exc:
+            raise _listen_error("udp", host, port, exc) from exc
+        number = int(sock.getsockname()[1])
+        try:
+            server = await self._stream_server("tcp", host, number, None)
+        except OSError as exc:
+            sock.close()
+            if pick_again and exc.errno == errno.EADDRINUSE:
+                raise _TcpPortTaken from exc
+            raise _listen_error("tcp", host, number, exc) from exc
+        return await self._start_udp(sock), self._keep(server)
+
+    async def _start_udp(self, sock: socket.socket) -> Address:
+        listener = UdpListener(self.loop, sock, self.handle)
         await listener.start()
         self._closers.append(listener.close)
         return listener.local
+
+    async def _stream_server(
+        self, transport: str, host: str, port: int, context: ssl.SSLContext | None
+    ) -> asyncio.base_events.Server:
+        return await self.loop.create_server(
+            lambda: _StreamServerProtocol(self, transport), host, port, ssl=context
+        )
+
+    def _keep(self, server: asyncio.base_events.Server) -> Address:
+        self._servers.append(server)
+        sockname = server.sockets[0].getsockname()
+        return Address(str(sockname[0]), int(sockname[1]))
 
     async def close(self) -> None:
         for close in self._closers:
