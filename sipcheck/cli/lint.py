@@ -3,6 +3,8 @@ object to?"""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from sipcheck.cli.options import OutputOptions, emit_json, output_options
@@ -18,7 +20,7 @@ def read_input(path: str) -> bytes:
     """The bytes of ``path``, or of stdin for ``-``; ConfigError when unreadable."""
     try:
         if path == "-":
-            data = click.get_binary_stream("stdin").read(MAX_BYTES + 1)
+            data: bytes = sys.stdin.buffer.read(MAX_BYTES + 1)
         else:
             with open(path, "rb") as handle:
                 data = handle.read(MAX_BYTES + 1)
