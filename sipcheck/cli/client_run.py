@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,9 +175,10 @@ def run_command(request: ClientRequest) -> int:
     plan = build_plan(request)
     trace, outcome = asyncio.run(execute(plan))
     if plan.json_output:
-        from sipcheck.render.json_out import dumps, outcome_to_json
+        from sipcheck.cli.options import emit_json
+        from sipcheck.render.json_out import outcome_to_json
 
-        sys.stdout.write(dumps(outcome_to_json(trace, outcome)) + "\n")
+        emit_json(outcome_to_json(trace, outcome))
         return outcome.exit_status
     from sipcheck.cli.options import make_console
     from sipcheck.render.ladder import render_ladder

@@ -8,10 +8,9 @@ and ``sipcheck --help`` stays fast.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -128,9 +127,14 @@ def output_options(func: Callable[..., R]) -> Callable[..., R]:
     return decorated
 
 
-def emit_json(obj: object) -> None:
-    """Write one JSON document to stdout, followed by a newline.
+def emit_json(obj: Mapping[str, object], *, line: bool = False) -> None:
+    """The one JSON writer: one document on stdout, then a newline.
 
-    ``ensure_ascii`` keeps the output valid whatever text the wire carried.
+    Indented by default; ``line=True`` writes it on one line (JSON lines, one
+    document per event) and flushes, so a reader sees each as it happens.
     """
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=True))
+    from sipcheck.render.json_out import dumps
+
+    click.echo(dumps(obj, indent=None if line else 2))
+    if line:
+        sys.stdout.flush()
