@@ -1,26 +1,47 @@
-"""The demo scenarios: each a real registration over loopback sockets."""
+"""The demo scenarios: each a real registration over loopback sockets.
+
+The registrar is the net/ server around the registrar core; each client is the
+registration core driven by the net/ client: no other command's runner.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
+import secrets
 from dataclasses import dataclass
+from typing import Literal
 
-from sipcheck.cli.client_run import Plan, execute
-from sipcheck.cli.registrar_run import start_server
-from sipcheck.net.client import NetOptions
-from sipcheck.sip.client.registration import Account, Mode, RegistrationConfig, parse_aor
+from sipcheck.cli.options import OutputOptions
+from sipcheck.exit_status import ExitStatus
+from sipcheck.net.client import NetOptions, run_client
+from sipcheck.net.dns import resolve
+from sipcheck.net.server import RegistrarServer
+from sipcheck.outcome import build_outcome
+from sipcheck.sip.client.registration import (
+    Account,
+    Mode,
+    Registration,
+    RegistrationConfig,
+    parse_aor,
+)
 from sipcheck.sip.registrar.authenticator import Account as ServerAccount
-from sipcheck.sip.registrar.core import RegistrarConfig
+from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.trace import Outcome, Trace
 
 DOMAIN = "example.com"  # RFC 2606: reserved for examples; never resolved here
+LOOPBACK = "127.0.0.1"
 PASSWORD = "demo-secret"
+TIMEOUT = 5.0
+
+Challenge = Literal["www", "proxy"]
+CHALLENGES: tuple[Challenge, ...] = ("www", "proxy")
 
 
 @dataclass(frozen=True)
 class Scenario:
     title: str
-    registrar: str  # "www" | "proxy"
+    registrar: Challenge
     password: str
     expires: int
     expect_result: str
@@ -45,40 +66,39 @@ def check(scenario: Scenario, outcome: Outcome) -> bool:
     return scenario.expect_diagnosis is None or scenario.expect_diagnosis in ids
 
 
-async def run_scenarios(
-    transport: str = "udp",
-) -> list[tuple[Scenario, Trace, Outcome]]:
-    accounts = {"alice": ServerAccount(PASSWORD)}
-    servers = {}
-    for challenge in ("www", "proxy"):
-        config = RegistrarConfig(accounts=accounts, challenge=challenge, min_expires=60)
-        server, bound = await start_server(
-            config, [("127.0.0.1", 0)], tls_files=None, on_attempt=None, record=False
-        )
-        port = next(b.address.port for b in bound if b.transport == transport)
-        servers[challenge] = (server, port)
+def scenario_config(scenario: Scenario) -> RegistrationConfig:
+    return RegistrationConfig(
+        aor=parse_aor(f"alice@{DOMAIN}"),
+        mode=Mode.REGISTER,
+        expires=scenario.expires,
+        accounts=(Account("alice", password=scenario.password),),
+        timeout=TIMEOUT,
+    )
+
+
+async def _start_registrar(challenge: Challenge, transport: str) -> tuple[RegistrarServer, int]:
+    config = RegistrarConfig(
+        accounts={"alice": ServerAccount(PASSWORD)}, challenge=challenge, min_expires=60
+    )
+    server = RegistrarServer(Registrar(config, secrets.token_bytes(32)), record=False)
+    address = await server.listen(transport, LOOPBACK, 0)
+    return server, address.port
+
+
+async def _register(config: RegistrationConfig, port: int, transport: str) -> tuple[Trace, Outcome]:
+    registration = Registration(config, rng=random.SystemRandom(), now=0.0)
+    resolution = await resolve(LOOPBACK, port, transport)
+    record = await run_client(registration, resolution, NetOptions(), command="register")
+    return record.trace, build_outcome(record)
+
+
+async def run_scenarios(transport: str = "udp") -> list[tuple[Scenario, Trace, Outcome]]:
+    servers = {c: await _start_registrar(c, transport) for c in CHALLENGES}
     results = []
     try:
         for scenario in SCENARIOS:
             _, port = servers[scenario.registrar]
-            plan = Plan(
-                config=RegistrationConfig(
-                    aor=parse_aor(f"alice@{DOMAIN}"),
-                    mode=Mode.REGISTER,
-                    expires=scenario.expires,
-                    accounts=(Account("alice", password=scenario.password),),
-                    timeout=5.0,
-                ),
-                net=NetOptions(),
-                resolve_host="127.0.0.1",
-                resolve_port=port,
-                transport=transport,
-                secure=False,
-                json_output=False,
-                no_color=False,
-                verbose=0,
-            )
-            trace, outcome = await execute(plan)
+            trace, outcome = await _register(scenario_config(scenario), port, transport)
             results.append((scenario, trace, outcome))
     finally:
         for server, _ in servers.values():
@@ -86,23 +106,22 @@ async def run_scenarios(
     return results
 
 
-def run_demo(*, no_color: bool, verbose: int, transport: str) -> int:
+def run_demo(output: OutputOptions, transport: str) -> int:
     from rich.rule import Rule
 
-    from sipcheck.cli.options import make_console
     from sipcheck.render.ladder import render_ladder
     from sipcheck.render.verdict import render_verdict
 
-    console = make_console(no_color)
+    console = output.console()
     console.print(
-        "sipcheck demo: the embedded registrar is listening on 127.0.0.1 (a free port); "
+        f"sipcheck demo: the embedded registrar is listening on {LOOPBACK} (a free port); "
         f"each scenario below is a real {transport.upper()} exchange with it.\n"
     )
     results = asyncio.run(run_scenarios(transport))
     failures = 0
     for number, (scenario, trace, outcome) in enumerate(results, start=1):
         console.print(Rule(f"{number}. {scenario.title}"))
-        console.print(render_ladder(trace, outcome, verbose=verbose, width=console.width))
+        console.print(render_ladder(trace, outcome, verbose=output.verbose, width=console.width))
         console.print(render_verdict(outcome))
         if check(scenario, outcome):
             console.print(f"as expected: {scenario.expect_result}\n")
@@ -113,4 +132,5 @@ def run_demo(*, no_color: bool, verbose: int, transport: str) -> int:
         "Next: `sipcheck register alice@your-pbx.example.com --password-env PW` against "
         "your own registrar, or `sipcheck registrar --account alice:secret` to test a phone."
     )
-    return 0 if failures == 0 else 1
+    # The demo runs sipcheck against itself: a scenario that goes wrong is a bug.
+    return ExitStatus.SUCCESS if failures == 0 else ExitStatus.INTERNAL_ERROR
