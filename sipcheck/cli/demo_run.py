@@ -1,7 +1,8 @@
 """The demo scenarios: each a real registration over loopback sockets.
 
 The registrar is the net/ server around the registrar core; each client is the
-registration core driven by the net/ client: no other command's runner.
+registration core driven by the net/ client. The client side is configured
+through the same settings types as ``sipcheck register``.
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
+from sipcheck.cli.aor_argument import parse_aor_argument
+from sipcheck.cli.client_options import ClientOptions
+from sipcheck.cli.client_settings import ClientSettings, build_client_settings
 from sipcheck.cli.options import OutputOptions
+from sipcheck.cli.params import HostPort
+from sipcheck.cli.secret import Secret
 from sipcheck.exit_status import ExitStatus
-from sipcheck.net.client import NetOptions, run_client
+from sipcheck.net.client import run_client
 from sipcheck.net.dns import resolve
 from sipcheck.net.server import RegistrarServer
 from sipcheck.outcome import build_outcome
-from sipcheck.sip.client.registration import (
-    Account,
-    Mode,
-    Registration,
-    RegistrationConfig,
-    parse_aor,
-)
+from sipcheck.sip.client.registration import Mode, Registration
 from sipcheck.sip.registrar.authenticator import Account as ServerAccount
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.trace import Outcome, Trace
@@ -66,13 +66,15 @@ def check(scenario: Scenario, outcome: Outcome) -> bool:
     return scenario.expect_diagnosis is None or scenario.expect_diagnosis in ids
 
 
-def scenario_config(scenario: Scenario) -> RegistrationConfig:
-    return RegistrationConfig(
-        aor=parse_aor(f"alice@{DOMAIN}"),
-        mode=Mode.REGISTER,
+def scenario_settings(scenario: Scenario, port: int, transport: str) -> ClientSettings:
+    """What `sipcheck register alice@example.com --server 127.0.0.1:PORT` would run."""
+    options = ClientOptions(server=HostPort(LOOPBACK, port), transport=transport, timeout=TIMEOUT)
+    return build_client_settings(
+        Mode.REGISTER,
+        parse_aor_argument(f"alice@{DOMAIN}"),
+        options,
         expires=scenario.expires,
-        accounts=(Account("alice", password=scenario.password),),
-        timeout=TIMEOUT,
+        password=Secret(scenario.password),
     )
 
 
@@ -85,10 +87,10 @@ async def _start_registrar(challenge: Challenge, transport: str) -> tuple[Regist
     return server, address.port
 
 
-async def _register(config: RegistrationConfig, port: int, transport: str) -> tuple[Trace, Outcome]:
-    registration = Registration(config, rng=random.SystemRandom(), now=0.0)
-    resolution = await resolve(LOOPBACK, port, transport)
-    record = await run_client(registration, resolution, NetOptions(), command="register")
+async def _register(settings: ClientSettings) -> tuple[Trace, Outcome]:
+    registration = Registration(settings.config, rng=random.SystemRandom(), now=0.0)
+    resolution = await resolve(settings.resolve_host, settings.resolve_port, settings.transport)
+    record = await run_client(registration, resolution, settings.net, command="register")
     return record.trace, build_outcome(record)
 
 
@@ -98,7 +100,7 @@ async def run_scenarios(transport: str = "udp") -> list[tuple[Scenario, Trace, O
     try:
         for scenario in SCENARIOS:
             _, port = servers[scenario.registrar]
-            trace, outcome = await _register(scenario_config(scenario), port, transport)
+            trace, outcome = await _register(scenario_settings(scenario, port, transport))
             results.append((scenario, trace, outcome))
     finally:
         for server, _ in servers.values():
