@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import random
 
-import click
-
 from sipcheck.cli.aor_argument import AorArgument
 from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.client_settings import ClientSettings, build_client_settings
-from sipcheck.cli.passwords import can_prompt, read_password
+from sipcheck.cli.passwords import ask_password, can_prompt, read_password
 from sipcheck.errors import ResolutionError
 from sipcheck.net.client import run_client
 from sipcheck.outcome import RunRecord, build_outcome
@@ -53,17 +51,11 @@ def show(settings: ClientSettings, trace: Trace, outcome: Outcome) -> None:
 
 
 async def _prompt(realm: str, auth_user: str) -> str | None:
+    # In the loop's thread, on purpose: Ctrl-C must stop the prompt at once
+    # (see ask_password); nothing else needs the loop while a person types.
     if not can_prompt():
         return None
-    loop = asyncio.get_running_loop()
-
-    def ask() -> str:
-        value: str = click.prompt(
-            f"Password for {auth_user} (realm {realm})", hide_input=True, err=True
-        )
-        return value
-
-    return await loop.run_in_executor(None, ask)
+    return ask_password(realm, auth_user)
 
 
 async def _resolve(plan: ClientSettings, uri: SipUri | None = None) -> Resolution:

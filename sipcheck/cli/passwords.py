@@ -7,7 +7,9 @@ a warning (it shows in ``ps``). Every failure is a ConfigError naming the flag.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,3 +140,24 @@ def _from_command(argv: tuple[str, ...]) -> Secret:
 
 def can_prompt() -> bool:
     return sys.stdin.isatty() and os.environ.get("CI", "") != "true"
+
+
+def ask_password(realm: str, auth_user: str) -> str:
+    """Ask on the terminal, without echo, in this thread (an event loop waits meanwhile).
+
+    asyncio.run's SIGINT handler only cancels the main task, which cannot stop
+    a blocked read: while asking, Ctrl-C raises KeyboardInterrupt at once
+    (click turns it into Abort: exit 130).
+    """
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    if previous is not None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        value: str = click.prompt(
+            f"Password for {auth_user} (realm {realm})", hide_input=True, err=True
+        )
+        return value
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
