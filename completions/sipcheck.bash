@@ -187,14 +187,14 @@ _sipcheck() {
     fi
     case "$path" in
         "sipcheck") _sipcheck_words "--debug -V --version --help demo explain lint options query register registrar unregister" ;;
-        "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --help" ;;
-        "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --help" ;;
-        "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --help"; else _sipcheck_files; fi ;;
-        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --help" ;;
-        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --help" ;;
-        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --help" ;;
-        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --help" ;;
-        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --help" ;;
+        "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug --help" ;;
+        "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug --help"; else _sipcheck_files; fi ;;
+        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug --help" ;;
+        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         *) ;;
     esac
     return 0

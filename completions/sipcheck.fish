@@ -22,6 +22,7 @@ complete -c sipcheck -n '__fish_use_subcommand' -a unregister -d 'Remove our bin
 complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from demo' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l transport -r -f -a 'udp tcp'
+complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l help -d 'Show this message and exit'
 
 # sipcheck explain
@@ -29,12 +30,14 @@ complete -c sipcheck -n '__fish_seen_subcommand_from explain' -l list -d 'List e
 complete -c sipcheck -n '__fish_seen_subcommand_from explain' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from explain' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from explain' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from explain' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from explain' -l help -d 'Show this message and exit'
 
 # sipcheck lint
 complete -c sipcheck -n '__fish_seen_subcommand_from lint' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from lint' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from lint' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from lint' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from lint' -l help -d 'Show this message and exit'
 complete -c sipcheck -n '__fish_seen_subcommand_from lint' -F
 
@@ -57,6 +60,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from options' -l key -r -F -d 'P
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from options' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l help -d 'Show this message and exit'
 
 # sipcheck query
@@ -78,6 +82,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from query' -l key -r -F -d 'Pri
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from query' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l help -d 'Show this message and exit'
 
 # sipcheck register
@@ -101,6 +106,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from register' -l key -r -F -d '
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from register' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l help -d 'Show this message and exit'
 
 # sipcheck registrar
@@ -127,6 +133,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l json -d 'One 
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l quiet -d 'Print nothing per request (for load tests)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l help -d 'Show this message and exit'
 
 # sipcheck unregister
@@ -150,4 +157,5 @@ complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l key -r -F -d
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l help -d 'Show this message and exit'

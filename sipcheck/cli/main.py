@@ -8,7 +8,8 @@ rich, dnspython and scapy are imported inside the command function.
 A command reports its outcome by returning an ``ExitStatus`` (or calling
 ``ctx.exit(status)``), or by raising a ``SipcheckError``; ``exit_status_for``
 maps errors. Everything else becomes "internal error" (exit 1) without a
-traceback unless ``--debug`` or ``SIPCHECK_DEBUG=1``.
+traceback unless ``--debug`` (before or after the command name) or
+``SIPCHECK_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -83,13 +84,13 @@ class SipcheckGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands or cmd_name not in self._lazy:
-            return super().get_command(ctx, cmd_name)
+            return _with_debug_option(super().get_command(ctx, cmd_name))
         module_name, attr = self._lazy[cmd_name]
         command = getattr(importlib.import_module(module_name), attr)
         if not isinstance(command, click.Command):
             raise TypeError(f"{module_name}.{attr} is not a click command")
         self.add_command(command, cmd_name)
-        return command
+        return _with_debug_option(command)
 
     def main(  # type: ignore[override]
         self,
@@ -157,6 +158,27 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         _DEBUG.set(True)
 
 
+DEBUG_HELP = "Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)."
+
+
+def _debug_option() -> click.Option:
+    return click.Option(
+        ["--debug"],
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_set_debug,
+        help=DEBUG_HELP,
+    )
+
+
+def _with_debug_option(command: click.Command | None) -> click.Command | None:
+    """Accept --debug after the command name too (``sipcheck register --debug ...``)."""
+    if command is not None and not any(p.name == "debug" for p in command.params):
+        command.params.append(_debug_option())
+    return command
+
+
 @click.group(
     cls=SipcheckGroup,
     lazy=COMMANDS,
@@ -167,7 +189,7 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     is_eager=True,
     expose_value=False,
     callback=_set_debug,
-    help="Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1).",
+    help=DEBUG_HELP,
 )
 @click.version_option(__version__, "-V", "--version", prog_name="sipcheck")
 def cli() -> None:
