@@ -7,9 +7,9 @@ rich, dnspython and scapy are imported inside the command function.
 
 A command reports its outcome by returning an ``ExitStatus`` (or calling
 ``ctx.exit(status)``), or by raising a ``SipcheckError``; ``exit_status_for``
-maps errors. Everything else becomes "internal error" (exit 1) without a
-traceback unless ``--debug`` (before or after the command name) or
-``SIPCHECK_DEBUG=1``.
+maps errors. A bad option value is one line naming the flag (exit 2).
+Everything else becomes "internal error" (exit 1) without a traceback unless
+``--debug`` (before or after the command name) or ``SIPCHECK_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -122,7 +122,13 @@ class SipcheckGroup(click.Group):
             result = super().main(
                 args, prog_name or "sipcheck", complete_var, standalone_mode=False, **extra
             )
-        except click.ClickException as exc:  # usage errors: 2
+        except click.BadParameter as exc:  # a bad value: one line naming the flag
+            if isinstance(exc, click.MissingParameter):
+                exc.show()
+            else:
+                _say(f"error: {exc.format_message()}")
+            return exc.exit_code
+        except click.ClickException as exc:  # other usage errors: 2
             exc.show()
             return exc.exit_code
         except click.Abort:  # click turns Ctrl-C (also inside prompts) into Abort
