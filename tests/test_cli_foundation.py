@@ -51,7 +51,7 @@ def test_exit_statuses_are_the_documented_ones() -> None:
     assert {s.name: int(s) for s in ExitStatus} == {
         "SUCCESS": 0, "INTERNAL_ERROR": 1, "USAGE": 2, "AUTH_FAILED": 3,
         "CLIENT_FAILURE": 4, "SERVER_FAILURE": 5, "GLOBAL_FAILURE": 6, "TIMEOUT": 7,
-        "NETWORK": 8, "LINT_ERRORS": 10, "INTERRUPTED": 130,
+        "NETWORK": 8, "LINT_ERRORS": 10, "INTERRUPTED": 130, "BROKEN_PIPE": 141,
     }  # fmt: skip
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for status in ExitStatus:

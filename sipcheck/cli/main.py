@@ -7,9 +7,10 @@ rich, dnspython and scapy are imported inside the command function.
 
 A command reports its outcome by returning an ``ExitStatus`` (or calling
 ``ctx.exit(status)``), or by raising a ``SipcheckError``; ``exit_status_for``
-maps errors. A bad option value is one line naming the flag (exit 2).
-Everything else becomes "internal error" (exit 1) without a traceback unless
-``--debug`` (before or after the command name) or ``SIPCHECK_DEBUG=1``.
+maps errors. A bad option value is one line naming the flag (exit 2); a
+closed stdout (``| head``) ends quietly (141). Everything else is a bug:
+"internal error" (exit 1) without a traceback unless ``--debug`` (before or
+after the command name) or ``SIPCHECK_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ def _traceback(exc: BaseException) -> None:
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
 
 
+class _StdoutClosed(Exception):
+    """stdout's reader has gone (EPIPE): the output is not wanted any more."""
+
+
 class SipcheckGroup(click.Group):
     """A group whose commands are imported lazily and whose errors are mapped once."""
 
@@ -92,6 +97,25 @@ class SipcheckGroup(click.Group):
         self.add_command(command, cmd_name)
         return _with_debug_option(command)
 
+    # click's main turns a closed stdout into exit 1: catch it first, here.
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:  # --help and --version print while parsing
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            raise _StdoutClosed() from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _StdoutClosed() from None
+
     def main(  # type: ignore[override]
         self,
         args: Sequence[str] | None = None,
@@ -105,6 +129,7 @@ class SipcheckGroup(click.Group):
         token = _DEBUG.set(debug_from_env())
         try:
             status = self._run(args, prog_name, complete_var, extra)
+            status = _flush_stdout(status)
         finally:
             _DEBUG.reset(token)
         if standalone_mode:
@@ -137,6 +162,9 @@ class SipcheckGroup(click.Group):
         except KeyboardInterrupt:
             _say("\ninterrupted")
             return ExitStatus.INTERRUPTED
+        except _StdoutClosed:  # `sipcheck ... | head -1`: the reader has gone
+            _silence_stdout()
+            return ExitStatus.BROKEN_PIPE
         except SipcheckError as exc:
             if _DEBUG.get():
                 _traceback(exc)
@@ -157,6 +185,28 @@ class SipcheckGroup(click.Group):
         if isinstance(result, bool) or not isinstance(result, int):
             return ExitStatus.SUCCESS  # None, or a callback's unrelated return value
         return int(result)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail (and print) again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing to do
+        pass
+
+
+def _flush_stdout(status: int) -> int:
+    """Flush what the command wrote; a reader that has gone is a quiet 141, not a crash."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return ExitStatus.BROKEN_PIPE
+    except (OSError, ValueError):
+        pass
+    return status
 
 
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:

@@ -7,6 +7,7 @@ and ``sipcheck --help`` stays fast.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -60,6 +61,20 @@ def color_wanted(no_color: bool, stream: Any) -> bool:
         return False
 
 
+@functools.cache
+def _console_class() -> type[Console]:
+    from rich.console import Console
+
+    class QuietPipeConsole(Console):
+        """A closed pipe is the CLI edge's to handle (exit 141), not rich's exit 1."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "the output's reader has gone")
+
+    return QuietPipeConsole
+
+
 def make_console(no_color: bool, stderr: bool = False) -> Console:
     """A rich Console for stdout (or stderr), built now from the current environment.
 
@@ -67,8 +82,6 @@ def make_console(no_color: bool, stderr: bool = False) -> Console:
     not a terminal (FORCE_COLOR turns it back on, NO_COLOR still wins).
     Width is the terminal's, or 100 columns when piped.
     """
-    from rich.console import Console
-
     stream = sys.stderr if stderr else sys.stdout
     color = color_wanted(no_color, stream)
     isatty = getattr(stream, "isatty", None)
@@ -76,7 +89,7 @@ def make_console(no_color: bool, stderr: bool = False) -> Console:
         tty = bool(isatty()) if isatty is not None else False
     except (OSError, ValueError):
         tty = False
-    return Console(
+    return _console_class()(
         file=stream,
         # Without a colour system rich writes no escape sequences at all (not
         # even bold), which is what NO_COLOR users and log files want.
