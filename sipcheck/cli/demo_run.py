@@ -34,14 +34,14 @@ LOOPBACK = "127.0.0.1"
 PASSWORD = "demo-secret"
 TIMEOUT = 5.0
 
-Challenge = Literal["www", "proxy"]
-CHALLENGES: tuple[Challenge, ...] = ("www", "proxy")
+ChallengeKind = Literal["www", "proxy"]
+CHALLENGES: tuple[ChallengeKind, ...] = ("www", "proxy")
 
 
 @dataclass(frozen=True)
 class Scenario:
     title: str
-    registrar: Challenge
+    registrar: ChallengeKind
     password: str
     expires: int
     expect_result: str
@@ -78,7 +78,7 @@ def scenario_settings(scenario: Scenario, port: int, transport: str) -> ClientSe
     )
 
 
-async def _start_registrar(challenge: Challenge, transport: str) -> tuple[RegistrarServer, int]:
+async def _start_registrar(challenge: ChallengeKind, transport: str) -> tuple[RegistrarServer, int]:
     config = RegistrarConfig(
         accounts={"alice": ServerAccount(PASSWORD)}, challenge=challenge, min_expires=60
     )
