@@ -136,13 +136,17 @@ class LocalAddressType(HostPortType):
         family = socket.AF_INET6 if address.is_ipv6 else socket.AF_INET
         try:
             with socket.socket(family, socket.SOCK_DGRAM) as probe:
-                probe.bind((address.host, 0))  # the address only: the port is tried later
+                probe.bind((address.host, address.port or 0))
         except socket.gaierror:
             self.fail(f"{address.host!r} does not resolve to an address", param, ctx)
         except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return address  # in use for UDP now; TCP may still bind it: the run will tell
             if exc.errno == errno.EADDRNOTAVAIL:
                 self.fail(f"{address.host} is not an address of this machine", param, ctx)
-            self.fail(f"cannot bind to {address.host}: {exc.strerror or exc}", param, ctx)
+            if exc.errno == errno.EACCES:
+                self.fail(f"no permission to bind port {address.port}", param, ctx)
+            self.fail(f"cannot bind to {address}: {exc.strerror or exc}", param, ctx)
         return address
 
 

@@ -24,7 +24,7 @@ REGISTER_HELP = f"""Register AOR and show why it worked or failed.
 \b
 Examples:
   sipcheck register sip:alice@pbx.example.com
-  SIPCHECK_PW=s3cret sipcheck register alice@pbx.example.com --password-env SIPCHECK_PW
+  sipcheck register alice@pbx.example.com --password-env SIPCHECK_PW
   sipcheck register 1001@sip.carrier.net --auth-user 88812345 --password-file ~/.pw
   pass show sip/alice | sipcheck register alice@pbx.example.com --password-file -
   sipcheck register alice@pbx.example.com --password-command 'pass show sip/alice'
