@@ -237,8 +237,11 @@ def _spawn_in_pty(args: list[str]) -> tuple[int, int]:
     env.update(NO_COLOR="1", SIPCHECK_DEBUG="")
     pid, master = pty.fork()
     if pid == 0:  # the child: a session of its own with the pty as its terminal
-        os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "sipcheck", *args], env)
+        try:
+            os.chdir(ROOT)
+            os.execve(sys.executable, [sys.executable, "-m", "sipcheck", *args], env)
+        finally:
+            os._exit(127)  # never run the rest of pytest in the child
     return pid, master
 
 

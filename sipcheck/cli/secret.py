@@ -20,7 +20,12 @@ class Secret:
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+        import hmac  # not at import time: `sipcheck --help` stays light
+
+        return isinstance(other, Secret) and hmac.compare_digest(
+            other._value.encode("utf-8", "surrogateescape"),
+            self._value.encode("utf-8", "surrogateescape"),
+        )
 
     def __hash__(self) -> int:
         return hash(self._value)
