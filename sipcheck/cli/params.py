@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sipcheck.cli.aor_argument import AorArgument, check_user, parse_aor_argument
 from sipcheck.errors import ConfigError
 
 
@@ -54,6 +53,9 @@ class AorType(_Type):
     name = "aor"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        # Imported here: the URI grammar is not needed for --help.
+        from sipcheck.cli.aor_argument import AorArgument, parse_aor_argument
+
         if isinstance(value, AorArgument):
             return value
         try:
@@ -68,6 +70,8 @@ class SipUserType(_Type):
     name = "user"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from sipcheck.cli.aor_argument import check_user
+
         try:
             return check_user(str(value), "")
         except ConfigError as exc:

@@ -12,12 +12,15 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from sipcheck.cli.aor_argument import AorArgument
 from sipcheck.cli.secret import Secret
 from sipcheck.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sipcheck.cli.aor_argument import AorArgument
 
 PREFER = "prefer --password-env, --password-file or --password-command"
 
