@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the third-party SIP peers of the interop tests (Debian/Ubuntu):
-# kamailio (+ its TLS module), sipsak, SIPp (package sip-tester) and openssl.
+# kamailio (+ its TLS module), ejabberd with its SIP library (erlang-p1-sip),
+# sipsak, SIPp (package sip-tester) and openssl.
 # Idempotent: a machine that has them all pays for no apt-get update.
 # Exits non-zero when something is still missing afterwards.
 set -euo pipefail
@@ -11,6 +12,45 @@ have_tls_module() { dpkg -s kamailio-tls-modules >/dev/null 2>&1; }
 have_sipsak() { command -v sipsak >/dev/null 2>&1; }
 have_sipp() { command -v sipp >/dev/null 2>&1; }
 have_openssl() { command -v openssl >/dev/null 2>&1; }
+have_ejabberd() { dpkg -s ejabberd >/dev/null 2>&1 && command -v erl >/dev/null 2>&1; }
+have_p1_sip() { dpkg -s erlang-p1-sip >/dev/null 2>&1; }
+
+# Debian's ejabberd enables ejabberd.service, which needs epmd.service, and
+# erlang-base enables epmd.socket (port 4369 on every address). Where systemd
+# runs, or through /etc/init.d where no policy-rc.d forbids it, the package
+# starts a system ejabberd (ejabberd@localhost, ports 5222/5269/5280/5443...).
+# The tests start private ones without Erlang distribution, so the system one
+# must neither run nor start at boot. $1 = 1: also epmd, because erlang-base
+# came with ejabberd just now and so nothing else can be relying on it.
+quiet_system_ejabberd() {
+    local units=(ejabberd.service)
+    [[ ${1:-0} -eq 1 ]] && units+=(epmd.socket epmd.service)
+    if [[ -d /run/systemd/system ]]; then
+        echo "stopping and disabling ${units[*]} of the Debian packages"
+        "${sudo[@]}" systemctl disable --now "${units[@]}" || true
+    elif command -v systemctl >/dev/null 2>&1; then
+        # no systemd running (a container): only remove the enablement links
+        "${sudo[@]}" systemctl disable "${units[@]}" >/dev/null 2>&1 || true
+    fi
+    if command -v update-rc.d >/dev/null 2>&1; then
+        "${sudo[@]}" update-rc.d ejabberd disable >/dev/null 2>&1 || true
+    fi
+    # started by its init script: the package's node runs as user ejabberd
+    if pgrep -u ejabberd -x beam.smp >/dev/null 2>&1; then
+        echo "stopping the system ejabberd the package started"
+        "${sudo[@]}" /etc/init.d/ejabberd stop || true
+    fi
+    if [[ ${1:-0} -eq 1 ]] && pgrep -u ejabberd -x epmd >/dev/null 2>&1; then
+        "${sudo[@]}" epmd -kill >/dev/null 2>&1 || true
+    fi
+}
+
+system_ejabberd_active() {
+    pgrep -u ejabberd -x beam.smp >/dev/null 2>&1 && return 0
+    command -v systemctl >/dev/null 2>&1 || return 1
+    systemctl is-enabled --quiet ejabberd.service 2>/dev/null \
+        || { [[ -d /run/systemd/system ]] && systemctl is-active --quiet ejabberd.service; }
+}
 
 missing=()
 have_kamailio || missing+=(kamailio)
@@ -18,9 +58,19 @@ have_tls_module || missing+=(kamailio-tls-modules)
 have_sipsak || missing+=(sipsak)
 have_sipp || missing+=(sip-tester)
 have_openssl || missing+=(openssl)
+have_ejabberd || missing+=(ejabberd)
+have_p1_sip || missing+=(erlang-p1-sip)
+
+sudo=()
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "interop peers present: kamailio, kamailio-tls-modules, sipsak, sipp, openssl"
+    echo "interop peers present: kamailio, kamailio-tls-modules, ejabberd, erlang-p1-sip, sipsak, sipp, openssl"
+    if system_ejabberd_active; then
+        quiet_system_ejabberd 0
+    fi
     exit 0
 fi
 
@@ -29,14 +79,13 @@ if ! command -v apt-get >/dev/null 2>&1; then
     exit 1
 fi
 
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-        echo "missing ${missing[*]}: run this script as root (no sudo here)" >&2
-        exit 1
-    fi
-    sudo=(sudo)
+if [[ $(id -u) -ne 0 && ${#sudo[@]} -eq 0 ]]; then
+    echo "missing ${missing[*]}: run this script as root (no sudo here)" >&2
+    exit 1
 fi
+
+had_erlang_base=0
+dpkg -s erlang-base >/dev/null 2>&1 && had_erlang_base=1
 
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
@@ -52,6 +101,9 @@ if [[ " ${missing[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null 
     "${sudo[@]}" systemctl stop kamailio || true
     "${sudo[@]}" systemctl disable kamailio || true
 fi
+if [[ " ${missing[*]} " == *" ejabberd "* ]]; then
+    quiet_system_ejabberd $((1 - had_erlang_base))
+fi
 
 status=0
 have_kamailio || { echo "kamailio still missing" >&2; status=1; }
@@ -59,4 +111,6 @@ have_tls_module || { echo "kamailio-tls-modules still missing" >&2; status=1; }
 have_sipsak || { echo "sipsak still missing" >&2; status=1; }
 have_sipp || { echo "sipp still missing" >&2; status=1; }
 have_openssl || { echo "openssl still missing" >&2; status=1; }
+have_ejabberd || { echo "ejabberd still missing" >&2; status=1; }
+have_p1_sip || { echo "erlang-p1-sip still missing" >&2; status=1; }
 exit "$status"

@@ -56,8 +56,16 @@ class TransportError(SipcheckError):
     """Sending or receiving failed (refused, unreachable, reset)."""
 
 
+class ConnectTimeout(TransportError):
+    """No TCP connection was established in time (nothing answered the SYN)."""
+
+
 class TLSFailure(TransportError):
     """The TLS handshake or certificate verification failed."""
+
+
+class HandshakeTimeout(TLSFailure):
+    """TCP connected, but the TLS handshake did not finish in time."""
 
 
 class ResolutionError(SipcheckError):

@@ -73,8 +73,9 @@ class Note:
     """Something that happened off the wire: a resolution, a connection, an error."""
 
     time: float
-    kind: str  # "resolve" | "connect" | "tls" | "error" | "info"
+    kind: str  # "resolve" | "connect" | "tls" | "error" | "timeout" | "info"
     text: str
+    step: str | None = None  # for errors: "dns" | "connect" | "tls" | "send"
 
 
 @dataclass
@@ -88,8 +89,8 @@ class Trace:
         self.entries.append(entry)
         return entry
 
-    def note(self, time: float, kind: str, text: str) -> None:
-        self.notes.append(Note(time, kind, text))
+    def note(self, time: float, kind: str, text: str, step: str | None = None) -> None:
+        self.notes.append(Note(time, kind, text, step))
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ class Diagnosis:
 
 
 @dataclass(frozen=True)
-class Binding:
+class BoundContact:
+    """A Contact the registrar's 2xx lists as bound to the AoR."""
+
     contact: str
     expires: int | None
     ours: bool = False
@@ -117,7 +120,8 @@ class Outcome:
     final_reason: str | None = None
     exit_status: int = 0
     diagnoses: list[Diagnosis] = field(default_factory=list)
-    bindings: list[Binding] = field(default_factory=list)
+    bindings: list[BoundContact] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # Contacts a 2xx lists with expires=0
     granted_expires: int | None = None
     server: str | None = None  # Server header of the final response
     seen_as: Address | None = None  # received/rport the server reported

@@ -240,6 +240,14 @@ def test_settings_server_sips_user_and_options() -> None:
     assert settings.config.accounts[0].auth_user == "b1"
     ping = _settings("sip.carrier.net", Mode.OPTIONS)
     assert ping.config.request_uri == ping.config.aor and ping.config.accounts == ()
+    # options --user: who answers a challenge (From/To); the request goes to the target as given
+    as_bob = _settings("sip.carrier.net:5070", Mode.OPTIONS, user="bob")
+    assert str(as_bob.config.request_uri) == "sip:sip.carrier.net:5070"
+    assert str(as_bob.config.aor) == "sip:bob@sip.carrier.net:5070"
+    assert as_bob.config.accounts[0].auth_user == "bob"
+    own = _settings("alice@sip.carrier.net", Mode.OPTIONS, user="bob")
+    assert str(own.config.aor) == str(own.config.request_uri) == "sip:alice@sip.carrier.net"
+    assert own.config.accounts[0].auth_user == "alice"
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import (
     Account,
     ChallengeAnswered,
@@ -245,7 +246,7 @@ def test_redirect_asks_for_a_new_target() -> None:
     )
     events = reg.take_events()
     failed = [e for e in events if isinstance(e, TargetFailed)]
-    assert failed and failed[0].reason == "redirect" and failed[0].redirect_to is not None
+    assert failed and failed[0].reason is Failure.REDIRECTED and failed[0].redirect_to is not None
     assert failed[0].redirect_to.host == "registrar2.example.com"
     reg.connect("192.0.2.10", 5071, "udp")
     reg.resume(0.02)
@@ -258,7 +259,9 @@ def test_503_then_next_target() -> None:
     reg.start(0.0)
     (r1,) = sent(reg)
     reg.receive(reply(r1, 503, "Service Unavailable", ("Retry-After", "30")), 0.01)
-    assert any(isinstance(e, TargetFailed) and e.reason == "503" for e in reg.take_events())
+    assert any(
+        isinstance(e, TargetFailed) and e.reason is Failure.SERVER_ERROR for e in reg.take_events()
+    )
     reg.resume(0.02)
     (r2,) = sent(reg)
     reg.receive(reply(r2, 200, "OK"), 0.03)

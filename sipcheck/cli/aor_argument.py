@@ -13,7 +13,7 @@ This is user-input parsing; the URI grammar itself is ``sip.wire.uri``'s.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
 
@@ -38,10 +38,6 @@ class AorArgument:
     form: Form = "aor"
     password: Secret | None = None
     contact_user: str | None = None  # the /extension of a registration string
-
-    def with_user(self, user: str) -> AorArgument:
-        """The same argument with the AoR's user part replaced (``--user``)."""
-        return replace(self, aor=replace(self.aor, user=user))
 
 
 def parse_aor_argument(text: str) -> AorArgument:

@@ -9,9 +9,11 @@ from sipcheck.cli.aor_argument import AorArgument
 from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.client_settings import ClientSettings, build_client_settings
 from sipcheck.cli.passwords import ask_password, can_prompt, read_password
+from sipcheck.diagnosis.facts import STEP_DNS
 from sipcheck.errors import ResolutionError
 from sipcheck.net.client import run_client
 from sipcheck.outcome import RunRecord, build_outcome
+from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import Mode, Registration
 from sipcheck.sip.locate.targets import Resolution
 from sipcheck.sip.wire.uri import SipUri
@@ -79,8 +81,11 @@ async def execute(
     try:
         resolution = await _resolve(plan)
     except ResolutionError as exc:
-        registration.abort("dns-failed", exc.message + (f" ({exc.hint})" if exc.hint else ""), 0.0)
-        record = RunRecord(command, registration, Trace(), None, None)
+        detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        registration.abort(Failure.DNS_FAILED, detail, 0.0)
+        trace = Trace()
+        trace.note(0.0, "error", detail, STEP_DNS)
+        record = RunRecord(command, registration, trace, None, None)
         return record.trace, build_outcome(record)
     record = await run_client(
         registration,

@@ -51,9 +51,15 @@ def build_client_settings(
     password: Secret | None = None,
 ) -> ClientSettings:
     """Settings for one run; ConfigError (exit 2) for options that contradict each other."""
-    if options.user is not None:
-        argument = argument.with_user(options.user)
     aor = argument.aor
+    request_uri = None
+    if mode is Mode.OPTIONS:
+        request_uri = aor  # the target as given
+        if options.user is not None and aor.user is None:
+            # From/To name the user we answer a challenge as (mod_sip insists).
+            aor = replace(aor, user=options.user)
+    elif options.user is not None:
+        aor = replace(aor, user=options.user)
     if mode is not Mode.OPTIONS and aor.user is None:
         raise ConfigError(f"{aor} has no user part: give user@domain, or --user NAME")
     if mode is Mode.UNREGISTER_ALL and contact is not None:
@@ -70,7 +76,7 @@ def build_client_settings(
     config = RegistrationConfig(
         aor=aor,
         mode=mode,
-        request_uri=aor if mode is Mode.OPTIONS else None,
+        request_uri=request_uri,
         expires=DEFAULT_EXPIRES if expires is None else expires,
         contact=contact,
         accounts=accounts,

@@ -11,10 +11,19 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sipcheck.errors import SipcheckError, TLSFailure, TransportError
+from sipcheck.diagnosis.facts import STEP_CONNECT, STEP_SEND, STEP_TLS
+from sipcheck.errors import (
+    ConnectTimeout,
+    HandshakeTimeout,
+    SipcheckError,
+    TLSFailure,
+    TransportError,
+)
 from sipcheck.net.transports import Connection, Failed, Received, TlsOptions, open_connection
 from sipcheck.outcome import FailureRecord, RunRecord
+from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import (
+    Event,
     PasswordNeeded,
     Registration,
     StrayIgnored,
@@ -90,7 +99,7 @@ class _Driver:
         reg.start(self.now())
         while True:
             self._flush()
-            await self._handle_events()
+            await self._handle_events(reg.take_events())
             if reg.done:
                 self._flush()
                 return
@@ -114,11 +123,13 @@ class _Driver:
                     )
                 )
                 reg.receive(item.data, self.now())
-                for event in reg.events:
+                events = reg.take_events()
+                for event in events:
                     if isinstance(event, StrayIgnored) and event.raw is item.data:
                         entry.note = f"ignored: {event.reason}"
+                await self._handle_events(events)
             elif isinstance(item, Failed):
-                self.result.trace.note(self.now(), "error", item.detail)
+                self.result.trace.note(self.now(), "error", item.detail, STEP_SEND)
                 reg.transport_error(item.detail, self.now())
 
     def _flush(self) -> None:
@@ -138,9 +149,9 @@ class _Driver:
                 )
             )
 
-    async def _handle_events(self) -> None:
+    async def _handle_events(self, events: list[Event]) -> None:
         reg = self.reg
-        for event in reg.take_events():
+        for event in events:
             if isinstance(event, TargetFailed):
                 await self._on_target_failed(event)
             elif isinstance(event, PasswordNeeded):
@@ -154,6 +165,8 @@ class _Driver:
         target = self.result.target
         if target is not None:
             self.result.failures.append(FailureRecord(target, event.reason, event.detail))
+            if event.reason is Failure.TIMEOUT:
+                self.result.trace.note(self.now(), "timeout", event.detail, STEP_SEND)
         self.close()
         if event.redirect_to is not None and self.resolver is not None:
             uri = event.redirect_to
@@ -167,6 +180,7 @@ class _Driver:
             self.pending = list(resolution.targets)
         if await self._connect_next():
             self.reg.resume(self.now())
+            self._flush()  # the next request goes out now, not at the next timer
         else:
             self.reg.give_up(self.now())
 
@@ -184,11 +198,17 @@ class _Driver:
                     tls=self.options.tls,
                     server_name=self.options.server_name or target.host,
                 )
+            except HandshakeTimeout as exc:
+                self._record_failure(target, Failure.TLS_HANDSHAKE_TIMEOUT, exc, STEP_TLS)
+                continue
             except TLSFailure as exc:
-                self._record_failure(target, "tls-failed", exc)
+                self._record_failure(target, Failure.TLS_FAILED, exc, STEP_TLS)
+                continue
+            except ConnectTimeout as exc:
+                self._record_failure(target, Failure.CONNECT_TIMEOUT, exc, STEP_CONNECT)
                 continue
             except TransportError as exc:
-                self._record_failure(target, "unreachable", exc)
+                self._record_failure(target, Failure.UNREACHABLE, exc, STEP_CONNECT)
                 continue
             self.conn = conn
             what = f"{target.transport.upper()} {conn.local} -> {conn.remote}"
@@ -199,12 +219,15 @@ class _Driver:
             return True
         return False
 
-    def _record_failure(self, target: Target, kind: str, exc: TransportError) -> None:
+    def _record_failure(
+        self, target: Target, failure: Failure, exc: TransportError, step: str
+    ) -> None:
         detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
-        self.result.failures.append(FailureRecord(target, kind, exc.message))
-        self.result.trace.note(self.now(), "error", detail)
+        self.result.failures.append(FailureRecord(target, failure, exc.message))
+        timed_out = failure in (Failure.CONNECT_TIMEOUT, Failure.TLS_HANDSHAKE_TIMEOUT)
+        self.result.trace.note(self.now(), "timeout" if timed_out else "error", detail, step)
 
     def _abort_no_target(self) -> None:
         last = self.result.failures[-1] if self.result.failures else None
-        kind = last.kind if last is not None else "unreachable"
-        self.reg.abort(kind, last.detail if last is not None else "no target to try", self.now())
+        failure = last.failure if last is not None else Failure.UNREACHABLE
+        self.reg.abort(failure, last.detail if last is not None else "no target to try", self.now())

@@ -13,7 +13,13 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from sipcheck.errors import SipParseError, TLSFailure, TransportError
+from sipcheck.errors import (
+    ConnectTimeout,
+    HandshakeTimeout,
+    SipParseError,
+    TLSFailure,
+    TransportError,
+)
 from sipcheck.sip.wire.parser import StreamFramer
 from sipcheck.trace import Address, TlsInfo
 
@@ -170,39 +176,31 @@ class StreamConnection(Connection):
         loop = asyncio.get_running_loop()
         context = make_tls_context(tls) if tls is not None else None
         where = Address(host, port)
+        # Two steps with a timeout each, so a server that accepts TCP and then
+        # never finishes the TLS handshake is told apart from one that is not there.
         try:
-            transport, _ = await asyncio.wait_for(
+            transport, protocol = await asyncio.wait_for(
                 loop.create_connection(
-                    lambda: _StreamProtocol(conn),
-                    host,
-                    port,
-                    local_addr=_bind_for(host, bind),
-                    ssl=context,
-                    server_hostname=(server_name or host) if context is not None else None,
+                    lambda: _StreamProtocol(conn), host, port, local_addr=_bind_for(host, bind)
                 ),
                 timeout,
             )
-        except ssl.SSLCertVerificationError as exc:
-            raise TLSFailure(
-                f"TLS certificate of {where} not accepted: {exc.verify_message or exc.reason}",
-                hint="give the CA with --ca-file, or --insecure to skip verification"
-                " (testing only)",
-            ) from exc
-        except ssl.SSLError as exc:
-            raise TLSFailure(f"TLS handshake with {where} failed: {exc.reason or exc}") from exc
         except ConnectionRefusedError as exc:
             raise TransportError(
-                f"nothing is listening at {where} "
-                f"({conn.transport_name.upper()} connection refused)",
+                f"nothing is listening at {where} (TCP connection refused)",
                 hint="check the port and the transport (--transport udp|tcp|tls)",
             ) from exc
         except (TimeoutError, asyncio.TimeoutError) as exc:
-            raise TransportError(
-                f"no {conn.transport_name.upper()} connection to {where} within {timeout:g} s",
+            raise ConnectTimeout(
+                f"no TCP connection to {where} within {timeout:g} s",
                 hint="a firewall may be dropping the packets; check the address and port",
             ) from exc
         except OSError as exc:
             raise TransportError(f"cannot connect to {where}: {exc.strerror or exc}") from exc
+        if context is not None:
+            transport = await _handshake(
+                loop, transport, protocol, context, server_name or host, where, timeout
+            )
         conn._transport = transport
         conn.local = _address(transport.get_extra_info("sockname"))
         conn.remote = where
@@ -218,6 +216,51 @@ class StreamConnection(Connection):
         self.closing = True
         if self._transport is not None:
             self._transport.close()
+
+
+async def _handshake(
+    loop: asyncio.AbstractEventLoop,
+    transport: asyncio.Transport,
+    protocol: asyncio.BaseProtocol,
+    context: ssl.SSLContext,
+    server_name: str,
+    where: Address,
+    timeout: float,
+) -> asyncio.Transport:
+    """TLS over an established TCP connection (the second step of a TLS connect)."""
+    try:
+        tls_transport = await asyncio.wait_for(
+            loop.start_tls(
+                transport,
+                protocol,
+                context,
+                server_hostname=server_name,
+                ssl_handshake_timeout=timeout + 1.0,
+            ),
+            timeout,
+        )
+    except ssl.SSLCertVerificationError as exc:
+        transport.close()
+        raise TLSFailure(
+            f"TLS certificate of {where} not accepted: {exc.verify_message or exc.reason}",
+            hint="give the CA with --ca-file, or --insecure to skip verification (testing only)",
+        ) from exc
+    except ssl.SSLError as exc:
+        transport.close()
+        raise TLSFailure(f"TLS handshake with {where} failed: {exc.reason or exc}") from exc
+    except (TimeoutError, asyncio.TimeoutError) as exc:
+        transport.close()
+        raise HandshakeTimeout(
+            f"TCP connected to {where}, but the TLS handshake did not finish within {timeout:g} s",
+            hint="the server may not speak TLS on this port (a plain SIP/TCP port?)",
+        ) from exc
+    except OSError as exc:
+        transport.close()
+        raise TLSFailure(f"TLS handshake with {where} failed: {exc}") from exc
+    if tls_transport is None:
+        transport.close()
+        raise TLSFailure(f"TLS handshake with {where} failed: the connection closed")
+    return tls_transport
 
 
 def make_tls_context(options: TlsOptions) -> ssl.SSLContext:

@@ -10,12 +10,13 @@ Schema version 1. Keys, in this order (``dumps`` keeps it):
 ``result``          "registered" | "unregistered" | "queried" | "reachable" | "failed"
 ``final_status``    the final response code, or null (timeout, network failure)
 ``exit_status``     the process exit status (``sipcheck.exit_status.ExitStatus``)
-``diagnosis``       list of ``{id, severity, message}``
+``diagnosis``       list of ``{id, severity, message, causes, advice}`` (causes: most likely first)
 ``messages``        list of ``{direction: "out"|"in", time_ms, local, remote, transport,
                     start_line, raw, retransmission}``; ``local``/``remote`` are
                     "host:port" with IPv6 in brackets; ``raw`` is the message decoded
                     as UTF-8 with undecodable octets replaced by U+FFFD
 ``bindings``        list of ``{contact, expires}`` (expires null when not given)
+``removed``         Contacts the 2xx listed with expires=0 (removed by this request)
 ``timings``         ``{total_ms, rrd_ms}`` (each null when unknown)
 
 Extra keys, always present (null or empty when not known):
@@ -96,10 +97,18 @@ def outcome_to_json(trace: Trace, outcome: Outcome) -> dict[str, JsonValue]:
         "final_status": outcome.final_status,
         "exit_status": int(outcome.exit_status),
         "diagnosis": [
-            {"id": d.id, "severity": d.severity, "message": d.message} for d in outcome.diagnoses
+            {
+                "id": d.id,
+                "severity": d.severity,
+                "message": d.message,
+                "causes": list(d.causes),
+                "advice": list(d.advice),
+            }
+            for d in outcome.diagnoses
         ],
         "messages": [_message(e) for e in trace.entries],
         "bindings": [{"contact": b.contact, "expires": b.expires} for b in outcome.bindings],
+        "removed": list(outcome.removed),
         "timings": {"total_ms": outcome.total_ms, "rrd_ms": outcome.rrd_ms},
         "final_reason": outcome.final_reason,
         "granted_expires": outcome.granted_expires,

@@ -1,9 +1,10 @@
 """The verdict panel: what the registration attempt came to, and why.
 
 A pure function of the Outcome. Success shows the result word in green with the
-granted expiry, the bindings, the server and the timings; failure shows FAILED in
-red with the final status and each diagnosis with its likely causes and what to
-try. Warnings (realm-differs, nat-detected, ...) show in yellow either way.
+granted expiry, the bindings and the Contacts removed, the server and the timings;
+failure shows FAILED in red with the final status and each diagnosis with its
+likely causes and what to try. Warnings (realm-differs, nat-detected, ...) show
+in yellow either way.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from sipcheck.errors import SipcheckError
 from sipcheck.render.annotate import printable
-from sipcheck.sip.wire.uri import SipUri, parse_name_addr
-from sipcheck.trace import Address, Diagnosis, Outcome
+from sipcheck.trace import Diagnosis, Outcome
 
-__all__ = ["contact_address", "nat_hint", "render_verdict", "result_word"]
+__all__ = ["render_verdict", "result_word"]
 
 _WORDS = {
     "registered": "REGISTERED",
@@ -39,31 +38,6 @@ def result_word(outcome: Outcome) -> str:
 
 def _succeeded(outcome: Outcome) -> bool:
     return outcome.result != "failed"
-
-
-def contact_address(contact: str) -> str | None:
-    """``host:port`` of a Contact value, the port defaulted (RFC 3261 §19.1.2), or None."""
-    try:
-        uri = parse_name_addr(contact).uri
-    except SipcheckError:
-        return None
-    if not isinstance(uri, SipUri):
-        return None
-    port = uri.port
-    if port is None:
-        port = 5061 if uri.secure or uri.transport == "tls" else 5060
-    return str(Address(uri.host_unbracketed, port))
-
-
-def nat_hint(outcome: Outcome) -> str | None:
-    """The NAT sentence, when the registrar saw us somewhere other than our Contact."""
-    if outcome.seen_as is None or not outcome.contact_sent:
-        return None
-    says = contact_address(outcome.contact_sent)
-    seen = str(outcome.seen_as)
-    if says is None or says == seen:
-        return None
-    return f"the registrar saw you as {seen}; your Contact says {says}"
 
 
 def _duration(ms: float) -> str:
@@ -139,12 +113,11 @@ def render_verdict(outcome: Outcome) -> RenderableType:
     """A panel: result word, status, bindings, server, timings, NAT hint, diagnoses."""
     ok = _succeeded(outcome)
     parts: list[RenderableType] = [_status_line(outcome)]
-    if ok and outcome.bindings:
+    if outcome.bindings:
         parts.append(_bindings(outcome))
+    for contact in outcome.removed:
+        parts.append(Text.assemble(("removed  ", "bold"), printable(contact)))
     parts += _facts(outcome)
-    hint = nat_hint(outcome)
-    if hint is not None:
-        parts.append(Text(f"NAT: {hint}", style="yellow"))
     # Errors first, then warnings, then info; the order within a severity is kept.
     rank = {"error": 0, "warning": 1, "info": 2}
     for d in sorted(outcome.diagnoses, key=lambda d: rank.get(d.severity, 3)):

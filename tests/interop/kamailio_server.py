@@ -36,7 +36,7 @@ HOST6 = "::1"
 
 Transport = Literal["udp", "tcp", "tls"]
 TRANSPORTS: tuple[Transport, ...] = ("udp", "tcp", "tls")
-MODES = ("www", "proxy", "both", "both-at-once", "open", "silent")
+MODES = ("www", "proxy", "both", "both-at-once", "open", "silent", "redirect")
 ALGORITHMS = ("MD5", "SHA-256")
 QOPS = (None, "auth", "auth-int")
 DEFAULT_USERS: Mapping[str, str] = {"alice": "secret"}
@@ -193,6 +193,7 @@ def start_kamailio(
     accounts: Mapping[str, str] | None = None,
     blocked: Collection[str] = ("blocked",),
     min_expires: int | None = None,
+    redirect_to: str | None = None,
     transports: Collection[Transport] = ("udp", "tcp"),
     ipv6: bool = False,
     tls_cert: tuple[Path, Path] | None = None,
@@ -201,7 +202,8 @@ def start_kamailio(
     """Start Kamailio and wait until it answers on every listener.
 
     ``mode``: www (401), proxy (407), both (407 then 401), both-at-once (one
-    407 carrying both challenges), open (no auth) or silent (no answers).
+    407 carrying both challenges), open (no auth), silent (no answers) or
+    redirect (every REGISTER gets a 302 to ``redirect_to``, a SIP URI).
     ``realm``: fixed realm; None uses the To domain. ``algorithm``: MD5 or
     SHA-256. ``qop``: None, "auth" or "auth-int" (offered and required).
     ``users``: auth username -> password. ``accounts``: AoR user -> the auth
@@ -213,6 +215,12 @@ def start_kamailio(
     ``tls_cert``: (certificate, key) PEM files; made with openssl if None.
     """
     defines = _defines(mode, realm, algorithm, qop, min_expires)
+    if (mode == "redirect") != (redirect_to is not None):
+        raise ValueError("redirect_to goes with mode='redirect', and only with it")
+    if redirect_to is not None:
+        if _BAD_VALUE_CHARS.search(redirect_to) or not redirect_to.startswith("sip"):
+            raise ValueError(f"redirect_to {redirect_to!r} cannot be passed to Kamailio")
+        defines.append(f'REDIRECT_TO="{redirect_to}"')
     unknown = set(transports) - set(TRANSPORTS)
     if unknown:
         raise ValueError(f"unknown transports {sorted(unknown)}")

@@ -15,6 +15,7 @@ from enum import Enum
 
 from sipcheck import __version__
 from sipcheck.errors import DigestError, LocalProtocolError, SipParseError
+from sipcheck.sip.client.failure import Failure, status_failure
 from sipcheck.sip.client.requests import RequestSpec, build_request, contact_uri
 from sipcheck.sip.client.transaction import ClientTransaction, Outgoing, Timers, TxState
 from sipcheck.sip.digest.compute import NonceCounter, answer_challenge, choose_challenge
@@ -27,6 +28,8 @@ from sipcheck.sip.wire.uri import SipUri, parse_uri
 
 MAX_REQUESTS = 12  # a guard against any loop we did not foresee
 MAX_REDIRECTS = 3
+MAX_STALE_RETRIES = 2  # stale=true answered at most this often per run
+MAX_REALMS = 4  # distinct (proxy, realm) challenges answered per run
 DEFAULT_ALLOW = "OPTIONS"
 
 
@@ -110,7 +113,7 @@ class TargetFailed(Event):
     """The current target is done for: the shell connects another and calls
     ``resume``, or calls ``give_up``."""
 
-    reason: str  # "timeout" | "unreachable" | "503" | "redirect"
+    reason: Failure  # TIMEOUT | UNREACHABLE | SERVER_ERROR (503) | REDIRECTED
     detail: str
     redirect_to: SipUri | None = None
 
@@ -146,7 +149,7 @@ class Result:
     """What happened, for diagnosis. Filled in as the flow goes."""
 
     final: Response | None = None
-    failure: str | None = None  # credentials-rejected | challenge-unsupported | timeout | ...
+    failure: Failure | None = None
     failure_detail: str = ""
     provisional_seen: bool = False
     challenges_answered: list[ChallengeAnswered] = field(default_factory=list)
@@ -200,15 +203,26 @@ class Registration:
         """After a TargetFailed: send again to the newly connected target."""
         if self.phase is not Phase.NEED_TARGET:
             raise LocalProtocolError("resume() without a target failure")
+        if now >= self.deadline:
+            self.result.failure = Failure.TIMEOUT
+            self.result.failure_detail = (
+                f"no final response within --timeout {self.config.timeout:g} s"
+            )
+            self._finish(now)
+            return
+        # What failed at the last target is history now (the shell keeps it).
+        self.result.failure = None
+        self.result.failure_detail = ""
         self._send_request(now)
 
     def give_up(self, now: float) -> None:
         """No target left after a TargetFailed."""
         if self.result.failure is None:
-            self.result.failure = "no-target"
+            self.result.failure = Failure.UNREACHABLE
+            self.result.failure_detail = "no target left to try"
         self._finish(now)
 
-    def abort(self, failure: str, detail: str, now: float) -> None:
+    def abort(self, failure: Failure, detail: str, now: float) -> None:
         """The shell could not even reach a target (refused, TLS, DNS)."""
         if self.transaction is not None:
             self.transaction.terminate()
@@ -224,7 +238,7 @@ class Registration:
             self.result.prompt_seconds += now - self.result._prompt_started
             self.result._prompt_started = None
         if password is None:
-            self.result.failure = "no-password"
+            self.result.failure = Failure.NO_PASSWORD
             self.result.failure_detail = (
                 f"a challenge for realm {realm!r} came and no password was given"
             )
@@ -273,9 +287,9 @@ class Registration:
             return
         if self.transaction is not None:
             self.transaction.terminate()
-        self.result.failure = "unreachable"
+        self.result.failure = Failure.UNREACHABLE
         self.result.failure_detail = detail
-        self._target_failed("unreachable", detail, now)
+        self._target_failed(Failure.UNREACHABLE, detail, now)
 
     def take_outgoing(self) -> list[Outgoing]:
         if self.transaction is None:
@@ -300,16 +314,16 @@ class Registration:
             was_waiting = tx.state in (TxState.TRYING, TxState.PROCEEDING)
             tx.handle_timer(now)
             if was_waiting and tx.timed_out and self.phase is Phase.WAITING:
-                self.result.failure = "timeout"
+                self.result.failure = Failure.TIMEOUT
                 self.result.failure_detail = (
                     f"no final response within Timer F ({self.config.timers.f:g} s)"
                 )
-                self._target_failed("timeout", self.result.failure_detail, now)
+                self._target_failed(Failure.TIMEOUT, self.result.failure_detail, now)
                 return
         if self.phase is Phase.WAITING and now >= self.deadline:
             if tx is not None:
                 tx.terminate()
-            self.result.failure = "timeout"
+            self.result.failure = Failure.TIMEOUT
             self.result.failure_detail = (
                 f"no final response within --timeout {self.config.timeout:g} s"
             )
@@ -325,7 +339,7 @@ class Registration:
         return f"{self.rng.getrandbits(digits * 4):0{digits}x}"
 
     def _target_failed(
-        self, reason: str, detail: str, now: float, redirect: SipUri | None = None
+        self, reason: Failure, detail: str, now: float, redirect: SipUri | None = None
     ) -> None:
         self.phase = Phase.NEED_TARGET
         self.events.append(TargetFailed(now, reason, detail, redirect))
@@ -338,7 +352,7 @@ class Registration:
         if self._local is None:
             raise LocalProtocolError("connect() must be called before sending")
         if self.result.requests_sent >= MAX_REQUESTS:
-            self.result.failure = "loop"
+            self.result.failure = Failure.LOOP
             self.result.failure_detail = f"stopped after {MAX_REQUESTS} requests"
             self._finish(now)
             return
@@ -351,7 +365,7 @@ class Registration:
             try:
                 creds = self._credentials(state, method)
             except DigestError as exc:  # ChallengeUnsupported included
-                self.result.failure = "challenge-unsupported"
+                self.result.failure = Failure.CHALLENGE_UNSUPPORTED
                 self.result.unsupported = str(exc)
                 self._finish(now)
                 return
@@ -451,17 +465,17 @@ class Registration:
         if status == 503:
             retry = response.headers.get("Retry-After")
             detail = "503 Service Unavailable" + (f" (Retry-After: {retry})" if retry else "")
-            self.result.failure = "server-error"
+            self.result.failure = Failure.SERVER_ERROR
             self.result.failure_detail = detail
-            self._target_failed("503", detail, now)
+            self._target_failed(Failure.SERVER_ERROR, detail, now)
             return
         if status >= 300:
-            self.result.failure = f"status-{status}"
+            self.result.failure = status_failure(status)
         self._finish(now)
 
     def _answer_challenges(self, www: list[Challenge], proxy: list[Challenge], now: float) -> None:
         if not www and not proxy:
-            self.result.failure = "challenge-unsupported"
+            self.result.failure = Failure.CHALLENGE_UNSUPPORTED
             self.result.unsupported = (
                 "the challenge response carries no WWW-Authenticate/Proxy-Authenticate"
             )
@@ -477,27 +491,37 @@ class Registration:
                     qop_preference=self.config.qop_preference,
                 )
             except DigestError as exc:  # ChallengeUnsupported included
-                self.result.failure = "challenge-unsupported"
+                self.result.failure = Failure.CHALLENGE_UNSUPPORTED
                 self.result.unsupported = str(exc)
                 self._finish(now)
                 return
             key = (chosen.proxy, chosen.realm)
             previous = self._auth.get(key)
             if previous is not None and previous.answered_nonces:
-                if chosen.stale and self.result.stale_retries < 2:
+                if chosen.stale and self.result.stale_retries < MAX_STALE_RETRIES:
                     # RFC 2617 §3.2.1 / RFC 7616 §3.3: stale=true: the password was
                     # right, the nonce was old; answer once more with the new one.
                     self.result.stale_retries += 1
                 else:
                     # Each nonce is answered once: a new challenge after our answer
-                    # means the credentials were refused. Never loop.
-                    self.result.failure = "credentials-rejected"
+                    # means the credentials were refused, unless the server keeps
+                    # calling every nonce stale (its nonce handling). Never loop.
+                    self.result.failure = (
+                        Failure.NONCE_ALWAYS_STALE if chosen.stale else Failure.CREDENTIALS_REJECTED
+                    )
                     self.result.rejected_realm = chosen.realm
                     self._finish(now)
                     return
+            elif previous is None and len(self._auth) >= MAX_REALMS:
+                # A server that names a new realm with every challenge would otherwise
+                # get a fresh answer each time: bound the realms answered per run.
+                self.result.failure = Failure.CREDENTIALS_REJECTED
+                self.result.rejected_realm = chosen.realm
+                self._finish(now)
+                return
             account = self._account_for(chosen.realm)
             if account is None:
-                self.result.failure = "no-account"
+                self.result.failure = Failure.NO_CREDENTIALS_FOR_REALM
                 self.result.failure_detail = f"no account for realm {chosen.realm!r}"
                 self._finish(now)
                 return
@@ -542,7 +566,7 @@ class Registration:
         if minimum is None or self.result.min_expires_retry is not None or minimum <= self.expires:
             # RFC 3261 §10.2.8: retry once with the server's minimum; a second 423
             # (or one without a usable Min-Expires) is final.
-            self.result.failure = "interval-too-brief"
+            self.result.failure = Failure.INTERVAL_TOO_BRIEF
             self._finish(now)
             return
         self.result.min_expires_retry = minimum
@@ -559,7 +583,7 @@ class Registration:
             parsed = targets[0].address.uri
             uri = parsed if isinstance(parsed, SipUri) else None
         if uri is None or len(self.result.redirects) >= MAX_REDIRECTS:
-            self.result.failure = "redirected"
+            self.result.failure = Failure.REDIRECTED
             self.result.failure_detail = (
                 "redirect without a usable sip: Contact"
                 if uri is None
@@ -570,7 +594,9 @@ class Registration:
         self.result.redirects.append(str(uri))
         # RFC 3261 §8.1.3.4: the Contact of a 3xx is the next Request-URI.
         self.request_uri = SipUri(uri.scheme, uri.host, None, None, uri.port, uri.params)
-        self._target_failed("redirect", f"{response.status} {response.reason} to {uri}", now, uri)
+        self._target_failed(
+            Failure.REDIRECTED, f"{response.status} {response.reason} to {uri}", now, uri
+        )
 
 
 def _challenges(response: Response, name: str, *, proxy: bool) -> list[Challenge]:

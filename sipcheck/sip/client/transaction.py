@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from sipcheck.errors import LocalProtocolError
+from sipcheck.errors import LocalProtocolError, SipParseError
 from sipcheck.sip.wire import fields
 from sipcheck.sip.wire.message import Response
 
@@ -44,6 +44,47 @@ class TxResult:
 
     kind: str  # "provisional" | "final" | "absorbed" (a repeat of the final)
     response: Response
+
+
+class TxInput(Enum):
+    PROVISIONAL = "1xx"
+    FINAL = "final"
+    TIMER_E = "Timer E"
+    TIMER_F = "Timer F"
+    TIMER_K = "Timer K"
+    TERMINATE = "terminate"  # the transaction user gives up (transport error, deadline)
+
+
+class TxAction(Enum):
+    REPORT_PROVISIONAL = "report-provisional"
+    REPORT_FINAL = "report-final"
+    ABSORB = "absorb"
+    RETRANSMIT = "retransmit"
+    TIME_OUT = "time-out"
+    STOP = "stop"
+
+
+_S, _I, _A = TxState, TxInput, TxAction
+# RFC 3261 §17.1.2.2, figure 6: (state, input) -> (action, next state). A pair
+# that is not here is a LocalProtocolError: the caller did something illegal.
+TRANSITIONS: dict[tuple[TxState, TxInput], tuple[TxAction, TxState]] = {
+    (_S.TRYING, _I.PROVISIONAL): (_A.REPORT_PROVISIONAL, _S.PROCEEDING),
+    (_S.TRYING, _I.FINAL): (_A.REPORT_FINAL, _S.COMPLETED),
+    (_S.TRYING, _I.TIMER_E): (_A.RETRANSMIT, _S.TRYING),
+    (_S.TRYING, _I.TIMER_F): (_A.TIME_OUT, _S.TERMINATED),
+    (_S.TRYING, _I.TERMINATE): (_A.STOP, _S.TERMINATED),
+    (_S.PROCEEDING, _I.PROVISIONAL): (_A.REPORT_PROVISIONAL, _S.PROCEEDING),
+    (_S.PROCEEDING, _I.FINAL): (_A.REPORT_FINAL, _S.COMPLETED),
+    (_S.PROCEEDING, _I.TIMER_E): (_A.RETRANSMIT, _S.PROCEEDING),
+    (_S.PROCEEDING, _I.TIMER_F): (_A.TIME_OUT, _S.TERMINATED),
+    (_S.PROCEEDING, _I.TERMINATE): (_A.STOP, _S.TERMINATED),
+    # Completed absorbs retransmitted responses until Timer K.
+    (_S.COMPLETED, _I.PROVISIONAL): (_A.ABSORB, _S.COMPLETED),
+    (_S.COMPLETED, _I.FINAL): (_A.ABSORB, _S.COMPLETED),
+    (_S.COMPLETED, _I.TIMER_K): (_A.STOP, _S.TERMINATED),
+    (_S.COMPLETED, _I.TERMINATE): (_A.STOP, _S.TERMINATED),
+    (_S.TERMINATED, _I.TERMINATE): (_A.STOP, _S.TERMINATED),
+}
 
 
 class ClientTransaction:
@@ -93,7 +134,7 @@ class ClientTransaction:
         try:
             via = fields.parse_via(top[0])
             cseq = fields.parse_cseq(response.headers.get("CSeq") or "")
-        except Exception as exc:  # SipParseError; any odd header makes it stray
+        except SipParseError as exc:  # any odd header makes it stray
             return f"unreadable Via/CSeq ({exc})"
         if via.branch != self.branch:
             return f"branch {via.branch} is not ours ({self.branch})"
@@ -103,43 +144,52 @@ class ClientTransaction:
             return f"CSeq {cseq.number} is not ours ({self.cseq})"
         return None
 
-    def receive(self, response: Response, now: float) -> TxResult:
-        if self.state is TxState.TERMINATED:
-            raise LocalProtocolError("response fed to a terminated transaction")
-        if self.state is TxState.COMPLETED:
-            # RFC 3261 §17.1.2.2: retransmitted finals are absorbed in COMPLETED.
-            return TxResult("absorbed", response)
-        if response.status < 200:
-            self.state = TxState.PROCEEDING
-            return TxResult("provisional", response)
-        self.final = response
-        self._timer_e = None
-        self._timer_f = None
-        if self.reliable:
-            self.state = TxState.TERMINATED  # Timer K is zero on reliable transports
-        else:
-            self.state = TxState.COMPLETED
-            self._timer_k = now + self.timers.t4
-        return TxResult("final", response)
-
-    def handle_timer(self, now: float) -> None:
-        if self._timer_k is not None and now >= self._timer_k:
-            self._timer_k = None
-            self.state = TxState.TERMINATED
-            return
-        if self._timer_f is not None and now >= self._timer_f:
-            self._timer_e = self._timer_f = None
-            self.timed_out = True
-            self.state = TxState.TERMINATED
-            return
-        if self._timer_e is not None and now >= self._timer_e:
+    def step(self, event: TxInput, now: float) -> TxAction:
+        """Apply one input through the table; the action is carried out here."""
+        if event is TxInput.TIMER_E and self.reliable:
+            raise LocalProtocolError("Timer E on a reliable transport")  # RFC 3261 §17.1.2.2
+        try:
+            action, self.state = TRANSITIONS[(self.state, event)]
+        except KeyError:
+            raise LocalProtocolError(f"{event.value} in state {self.state.value}") from None
+        if action is TxAction.RETRANSMIT:
+            assert self._timer_e is not None  # armed in TRYING/PROCEEDING over UDP
             self.outgoing.append(Outgoing(self.request, True))
             if self.state is TxState.PROCEEDING:
                 self._interval = self.timers.t2
             else:
                 self._interval = min(2 * self._interval, self.timers.t2)
-            self._timer_e = self._timer_e + self._interval
+            self._timer_e += self._interval
+        elif action is TxAction.REPORT_FINAL:
+            self._timer_e = self._timer_f = None
+            self._timer_k = now + (0.0 if self.reliable else self.timers.t4)
+            if self.reliable:  # Timer K is zero on reliable transports
+                self.step(TxInput.TIMER_K, now)
+        elif action is TxAction.TIME_OUT:
+            self.timed_out = True
+            self._timer_e = self._timer_f = None
+        elif action is TxAction.STOP:
+            self._timer_e = self._timer_f = self._timer_k = None
+        return action
+
+    def receive(self, response: Response, now: float) -> TxResult:
+        final = response.status >= 200
+        action = self.step(TxInput.FINAL if final else TxInput.PROVISIONAL, now)
+        if action is TxAction.ABSORB:
+            # RFC 3261 §17.1.2.2: retransmitted finals are absorbed in COMPLETED.
+            return TxResult("absorbed", response)
+        if final:
+            self.final = response
+            return TxResult("final", response)
+        return TxResult("provisional", response)
+
+    def handle_timer(self, now: float) -> None:
+        if self._timer_k is not None and now >= self._timer_k:
+            self.step(TxInput.TIMER_K, now)
+        elif self._timer_f is not None and now >= self._timer_f:
+            self.step(TxInput.TIMER_F, now)
+        elif self._timer_e is not None and now >= self._timer_e:
+            self.step(TxInput.TIMER_E, now)
 
     def terminate(self) -> None:
-        self._timer_e = self._timer_f = self._timer_k = None
-        self.state = TxState.TERMINATED
+        self.step(TxInput.TERMINATE, 0.0)
