@@ -223,18 +223,22 @@ def test_two_message_snapshot() -> None:
     trace.add(entry("out", 0.0, register(1, "s1")))
     trace.add(entry("in", 0.0123, response("403 Forbidden", 1, "s1")))
     outcome = Outcome("register", "sip:alice@example.com", "failed", 403, "Forbidden", 3)
-    text = render(render_ladder(trace, outcome))
+    text = render(render_ladder(trace, outcome, width=90), width=90)
     assert text.split("\n") == [
         "sipcheck register sip:alice@example.com",
         "",
         "                 sipcheck",
-        "           192.168.1.10:5060/UDP"
-        "                                       203.0.113.1:5060/UDP",
-        "                     │                                                           │",
-        "+0.000s              │─────────────────────────REGISTER─────────────────────────▶│",
-        "+0.012s Δ12.3ms      │◀──────────────────────403 Forbidden───────────────────────│",
-        f"                     │  {codes.lookup(403).summary}",
+        "           192.168.1.10:5060/UDP                                     203.0.113.1:5060/UDP",
+        "                     │" + " " * 57 + "│",
+        "+0.000s              │────────────────────────REGISTER────────────────────────▶│",
+        "+0.012s Δ12.3ms      │◀─────────────────────403 Forbidden──────────────────────│",
+        # The summary wraps between the lanes; the right lane stays drawn.
+        "                     │  Refused; credentials will not help (account, ACL or    │",
+        "                     │    policy)                                              │",
     ]
+    assert (
+        codes.lookup(403).summary == "Refused; credentials will not help (account, ACL or policy)"
+    )
 
 
 def lines_with(text: str, needle: str) -> list[str]:
@@ -250,7 +254,8 @@ def test_auth_flow_ladder() -> None:
     assert "             _sip._udp.example.com SRV 10 60 5060 sip.example.com" in lines
     assert "  sending to 203.0.113.1:5060 over UDP" in lines
     # The resolve note comes before the first REGISTER (same time: notes first).
-    note = lines.index("+0.000s              │  · resolve: sip.example.com -> 203.0.113.1:5060/UDP")
+    (note,) = [i for i, line in enumerate(lines) if line.startswith("+0.000s              │  ·")]
+    assert "· resolve: sip.example.com -> 203.0.113.1:5060/UDP" in lines[note]
     first = next(i for i, line in enumerate(lines) if "REGISTER─" in line)
     assert note < first
     # Times and deltas.
@@ -263,10 +268,12 @@ def test_auth_flow_ladder() -> None:
     assert lines_with(text, "REGISTER─")[1].startswith("+0.022s Δ1.2ms       │──")
     # The knowledge-base line right under the 401, then the challenge.
     at = lines.index(unauth)
-    assert lines[at + 1] == "                     │  " + codes.lookup(401).summary
-    assert 'challenge (WWW-Authenticate): Digest realm "example.com", algorithm MD5' in text
+    assert lines[at + 1].startswith("                     │  " + codes.lookup(401).summary)
     flat = " ".join(line.strip(" │") for line in lines)
-    assert "qop auth,auth-int, opaque yes, stale no" in flat
+    assert 'challenge (WWW-Authenticate): Digest realm "example.com", algorithm MD5' in flat
+    # opaque and stale are said only when there: "opaque no, stale no" told nothing.
+    assert "qop auth,auth-int, with opaque" in flat
+    assert "stale" not in flat
     # How we answered, on the second REGISTER.
     assert (
         'answered (Authorization): user "alice", realm "example.com", algorithm MD5, '
@@ -296,15 +303,17 @@ def test_verbose_shows_raw_messages() -> None:
     assert "                     │    Call-ID: 3c26700a8f1b4d0c@192.168.1.10" in loud
     assert "│    SIP/2.0 401 Unauthorized" in loud
     assert "│    REGISTER sip:example.com SIP/2.0" in loud
-    # Long header lines are folded to the width, not cut, continuation indented.
+    # Long header lines are folded between the lanes after a separator, continuation
+    # indented; the right lane stays drawn.
     lines = loud.split("\n")
     assert all(len(line) <= 100 for line in lines)
-    via = next(i for i, line in enumerate(lines) if "received=" in line)
+    via = next(i for i, line in enumerate(lines) if "received=" in line) - 1
     assert lines[via] == (
-        "                     │    Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKa1;rport=6060"
-        ";received=19"
+        "                     │    Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKa1;           │"
     )
-    assert lines[via + 1] == "                     │      8.51.100.7"
+    assert lines[via + 1] == (
+        "                     │      rport=6060;received=198.51.100.7                             │"
+    )
     assert OPAQUE in "".join(line.strip(" │") for line in lines)
 
 
@@ -322,8 +331,8 @@ def test_timeout_ladder() -> None:
         "+7.500s Δ4.000s",
     ]
     assert rows[-1].startswith("+31.500s Δ4.000s")
-    assert text.split("\n")[-1] == (
-        "+32.000s             │  · error: no response within 32 s (Timer F)"
+    assert text.split("\n")[-1].startswith(
+        "+32.000s             │  · error: no response within 32 s (Timer F)  "
     )
 
 

@@ -1,15 +1,23 @@
 """What the ladder says about one message: its arrow label, colour and the lines under it.
 
-Pure functions of a TraceEntry. The challenge of a 401/407 and our answer on the
-next request are read back from the headers on the wire, so the ladder shows what
-was really sent. An Authorization header carries the user name, the digest
+Pure functions of the trace's entries. The challenge of a 401/407 and our answer on
+the next request are read back from the headers on the wire, so the ladder shows
+what was really sent. An Authorization header carries the user name, the digest
 parameters and the response hash; only the parameters that explain the exchange are
 shown here (never a hash, never anything a password could be recovered from).
+
+A 401/407 is read against the request it answers (same Call-ID and CSeq): a
+challenge for a realm that request already answered, in the same header kind, is
+the refusal of those credentials, unless it says ``stale=true`` (RFC 3261 §22.4:
+the nonce expired, the credentials were right).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from sipcheck.errors import SipcheckError
 from sipcheck.sip.knowledge import codes
@@ -18,7 +26,13 @@ from sipcheck.sip.wire.message import Request, Response
 from sipcheck.trace import TraceEntry
 
 __all__ = [
+    "Annotation",
+    "ChallengeKind",
+    "annotate",
+    "answered_request",
+    "challenge_kind",
     "describe_challenge",
+    "describe_challenges",
     "describe_credentials",
     "entry_details",
     "entry_label",
@@ -29,6 +43,9 @@ __all__ = [
 ]
 
 Detail = tuple[str, str]  # (text, rich style)
+# What a 401/407 means: a first challenge, the refusal of the credentials we sent,
+# or a stale nonce (the credentials were right).
+ChallengeKind = Literal["challenge", "refused", "stale"]
 
 # C0 and C1 controls and DEL: a peer could put terminal escape sequences in a reason
 # phrase or header, and rich passes ESC through.
@@ -72,7 +89,8 @@ def entry_label(entry: TraceEntry) -> str:
     return f"{label} {RETRANSMISSION}" if entry.retransmission else label
 
 
-def entry_style(entry: TraceEntry) -> str:
+def entry_style(entry: TraceEntry, kind: ChallengeKind | None = None) -> str:
+    """The arrow's colour; ``kind`` is what a 401/407 means (see ``challenge_kind``)."""
     message = entry.message
     if entry.retransmission or entry.note is not None or message is None:
         return "dim"
@@ -80,25 +98,54 @@ def entry_style(entry: TraceEntry) -> str:
         return "cyan"
     status = message.status
     if status in (401, 407):
-        return "yellow"
+        return "bold red" if kind == "refused" else "yellow"
     return {1: "blue", 2: "bold green", 3: "magenta"}.get(status // 100, "bold red")
 
 
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no"
+def _algorithm(c: Challenge) -> str:
+    return c.algorithm if c.algorithm is not None else "MD5 (not given)"
 
 
-def describe_challenge(c: Challenge) -> str:
-    """``... Digest realm "example.com", algorithm MD5, qop auth, opaque yes, stale no``."""
+def _describe(c: Challenge, algorithms: str) -> str:
     header = "Proxy-Authenticate" if c.proxy else "WWW-Authenticate"
     if not c.is_digest:
         return f"challenge ({header}): {c.scheme}, which sipcheck does not answer"
-    algorithm = c.algorithm if c.algorithm is not None else "MD5 (not given)"
     qop = ",".join(c.qop_options) if c.qop_options else "none (RFC 2069 style)"
-    return (
-        f'challenge ({header}): Digest realm "{c.realm}", algorithm {algorithm}, '
-        f"qop {qop}, opaque {_yes_no(c.opaque is not None)}, stale {_yes_no(c.stale)}"
-    )
+    text = f'challenge ({header}): Digest realm "{c.realm}", algorithm {algorithms}, qop {qop}'
+    # Said only when there: "opaque no, stale no" on every challenge tells nothing.
+    if c.opaque is not None:
+        text += ", with opaque"
+    if c.stale:
+        text += ", stale=true"
+    return text
+
+
+def describe_challenge(c: Challenge) -> str:
+    """``challenge (WWW-Authenticate): Digest realm "example.com", algorithm MD5, qop auth``.
+
+    ``with opaque`` and ``stale=true`` are added only when the challenge has them.
+    """
+    return _describe(c, _algorithm(c))
+
+
+def describe_challenges(challenges: Sequence[Challenge]) -> list[str]:
+    """One line per realm: challenges that differ only in algorithm are said once.
+
+    ``... realm "example.com", algorithm SHA-256 or MD5, qop auth``, in the server's
+    order of preference.
+    """
+    groups: dict[tuple[object, ...], list[Challenge]] = {}
+    for c in challenges:
+        if not c.is_digest:
+            groups[("other", len(groups))] = [c]
+            continue
+        key = (c.proxy, c.realm, c.qop_options, c.opaque is not None, c.stale)
+        groups.setdefault(key, []).append(c)
+    out: list[str] = []
+    for group in groups.values():
+        algorithms = " or ".join(dict.fromkeys(_algorithm(c) for c in group))
+        out.append(_describe(group[0], algorithms))
+    return out
 
 
 def describe_credentials(c: Credentials) -> str:
@@ -116,22 +163,105 @@ def describe_credentials(c: Credentials) -> str:
     return f"answered ({header}): " + ", ".join(parts)
 
 
-def _challenge_details(response: Response) -> list[Detail]:
-    out: list[Detail] = []
-    for name, proxy in (("WWW-Authenticate", False), ("Proxy-Authenticate", True)):
+_CHALLENGE_HEADERS = (("WWW-Authenticate", False), ("Proxy-Authenticate", True))
+_CREDENTIAL_HEADERS = (("Authorization", False), ("Proxy-Authorization", True))
+
+
+def _challenges(response: Response) -> tuple[list[Challenge], list[Detail]]:
+    """Every challenge of the response, and a red line for each value that does not parse."""
+    found: list[Challenge] = []
+    errors: list[Detail] = []
+    for name, proxy in _CHALLENGE_HEADERS:
         for value in response.headers.get_all(name):
             try:
-                challenges = parse_challenges(value, proxy=proxy)
+                found += parse_challenges(value, proxy=proxy)
             except SipcheckError as exc:
-                out.append((f"challenge ({name}) does not parse: {exc}", "red"))
-                continue
-            out += [(describe_challenge(c), "yellow") for c in challenges]
-    return out
+                errors.append((f"challenge ({name}) does not parse: {exc}", "red"))
+    return found, errors
+
+
+def _credentials(request: Request) -> list[Credentials]:
+    found: list[Credentials] = []
+    for name, proxy in _CREDENTIAL_HEADERS:
+        for value in request.headers.get_all(name):
+            try:
+                found.append(parse_credentials(value, proxy=proxy))
+            except SipcheckError:
+                continue  # shown as "does not parse" under the request itself
+    return found
+
+
+def _cseq_key(message: Request | Response) -> tuple[str, str] | None:
+    cseq, call_id = message.header("CSeq"), message.call_id
+    if cseq is None or call_id is None:
+        return None
+    return call_id, " ".join(cseq.split()).upper()
+
+
+def answered_request(entries: Sequence[TraceEntry], index: int) -> Request | None:
+    """The request that the response at ``entries[index]`` answers: the latest earlier
+    request with the same Call-ID and CSeq (RFC 3261 §8.2.6.2 copies both)."""
+    response = entries[index].message
+    if not isinstance(response, Response):
+        return None
+    key = _cseq_key(response)
+    if key is None:
+        return None
+    for earlier in reversed(entries[:index]):
+        message = earlier.message
+        if isinstance(message, Request) and earlier.note is None and _cseq_key(message) == key:
+            return message
+    return None
+
+
+def _challenged_again(challenges: Sequence[Challenge], request: Request | None) -> list[Challenge]:
+    """The challenges for a realm the request already answered in the same kind of
+    header (Authorization for WWW-Authenticate, Proxy-Authorization for
+    Proxy-Authenticate)."""
+    if request is None:
+        return []
+    answered = {(c.proxy, c.realm) for c in _credentials(request) if c.is_digest}
+    return [c for c in challenges if c.is_digest and (c.proxy, c.realm) in answered]
+
+
+def _kind(again: Sequence[Challenge]) -> ChallengeKind:
+    if not again:
+        return "challenge"
+    return "stale" if any(c.stale for c in again) else "refused"
+
+
+def challenge_kind(response: Response, request: Request | None) -> ChallengeKind | None:
+    """What a 401/407 means, given the request it answers; None for any other status.
+
+    ``refused``: it challenges again a realm the request already answered, in the same
+    kind of header, so the credentials were not accepted. ``stale``: the same with
+    ``stale=true``: the credentials were right, the nonce had expired.
+    """
+    if response.status not in (401, 407):
+        return None
+    return _kind(_challenged_again(_challenges(response)[0], request))
+
+
+def _challenge_details(response: Response, request: Request | None) -> list[Detail]:
+    challenges, errors = _challenges(response)
+    again = _challenged_again(challenges, request)
+    out: list[Detail] = []
+    if again:
+        header = "Proxy-Authorization" if again[0].proxy else "Authorization"
+        realm = again[0].realm
+        if _kind(again) == "stale":
+            text = f'stale nonce: the {header} for realm "{realm}" was right, its nonce expired'
+            out.append((text, "yellow"))
+        else:
+            text = f'credentials refused: challenged again after the {header} for realm "{realm}"'
+            out.append((text, "bold red"))
+    out += [(text, "yellow") for text in describe_challenges(challenges)]
+    return out + errors
 
 
 def _credential_details(request: Request) -> list[Detail]:
     out: list[Detail] = []
-    for name, proxy in (("Authorization", False), ("Proxy-Authorization", True)):
+    for name, proxy in _CREDENTIAL_HEADERS:
         for value in request.headers.get_all(name):
             try:
                 out.append((describe_credentials(parse_credentials(value, proxy=proxy)), "cyan"))
@@ -147,13 +277,14 @@ def _summary(status: int) -> str | None:
         return None
 
 
-def _response_details(response: Response) -> list[Detail]:
+def _response_details(response: Response, request: Request | None) -> list[Detail]:
     out: list[Detail] = []
     summary = _summary(response.status)
-    if summary is not None:
+    # A refused or stale answer is said by its own line, not by "resend with ...".
+    if summary is not None and challenge_kind(response, request) in (None, "challenge"):
         out.append((summary, ""))
     if response.status in (401, 407):
-        out += _challenge_details(response)
+        out += _challenge_details(response, request)
     if response.status == 423:
         min_expires = response.header("Min-Expires")
         if min_expires is not None:
@@ -165,12 +296,16 @@ def _response_details(response: Response) -> list[Detail]:
     return out
 
 
-def entry_details(entry: TraceEntry) -> list[Detail]:
-    """Lines under the arrow: why it was not used, what it means, the auth exchange."""
-    return [(printable(text), style) for text, style in _details(entry)]
+def entry_details(entry: TraceEntry, request: Request | None = None) -> list[Detail]:
+    """Lines under the arrow: why it was not used, what it means, the auth exchange.
+
+    ``request`` is the request a response answers (``answered_request``); without it a
+    401/407 reads as a first challenge.
+    """
+    return [(printable(text), style) for text, style in _details(entry, request)]
 
 
-def _details(entry: TraceEntry) -> list[Detail]:
+def _details(entry: TraceEntry, request: Request | None) -> list[Detail]:
     if entry.note is not None:
         return [(f"not used: {entry.note}", "dim")]
     if entry.retransmission:
@@ -179,8 +314,38 @@ def _details(entry: TraceEntry) -> list[Detail]:
     if message is None:
         return [] if not entry.raw.strip() else [("this message does not parse", "red")]
     if isinstance(message, Response):
-        return _response_details(message)
+        return _response_details(message, request)
     return _credential_details(message)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """What the ladder draws for one entry: the arrow's label and colour, the lines under it."""
+
+    label: str
+    style: str
+    details: tuple[Detail, ...]
+    kind: ChallengeKind | None = None  # for a 401/407
+
+
+def annotate(entries: Sequence[TraceEntry]) -> list[Annotation]:
+    """One Annotation per entry, each response read against the request it answers."""
+    out: list[Annotation] = []
+    for index, entry in enumerate(entries):
+        message = entry.message
+        request = answered_request(entries, index)
+        kind = None
+        if isinstance(message, Response) and entry.note is None and not entry.retransmission:
+            kind = challenge_kind(message, request)
+        out.append(
+            Annotation(
+                entry_label(entry),
+                entry_style(entry, kind),
+                tuple(entry_details(entry, request)),
+                kind,
+            )
+        )
+    return out
 
 
 def raw_lines(entry: TraceEntry) -> list[str]:
