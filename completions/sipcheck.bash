@@ -27,7 +27,7 @@ _sipcheck() {
             "sipcheck options --auth-user" |\
             "sipcheck options --password-env" |\
             "sipcheck options --password-file" |\
-            "sipcheck options --password" |\
+            "sipcheck options --password-command" |\
             "sipcheck options --realm" |\
             "sipcheck options --transport" |\
             "sipcheck options --server" |\
@@ -41,7 +41,7 @@ _sipcheck() {
             "sipcheck query --auth-user" |\
             "sipcheck query --password-env" |\
             "sipcheck query --password-file" |\
-            "sipcheck query --password" |\
+            "sipcheck query --password-command" |\
             "sipcheck query --realm" |\
             "sipcheck query --transport" |\
             "sipcheck query --server" |\
@@ -57,7 +57,7 @@ _sipcheck() {
             "sipcheck register --auth-user" |\
             "sipcheck register --password-env" |\
             "sipcheck register --password-file" |\
-            "sipcheck register --password" |\
+            "sipcheck register --password-command" |\
             "sipcheck register --realm" |\
             "sipcheck register --transport" |\
             "sipcheck register --server" |\
@@ -89,7 +89,7 @@ _sipcheck() {
             "sipcheck unregister --auth-user" |\
             "sipcheck unregister --password-env" |\
             "sipcheck unregister --password-file" |\
-            "sipcheck unregister --password" |\
+            "sipcheck unregister --password-command" |\
             "sipcheck unregister --realm" |\
             "sipcheck unregister --transport" |\
             "sipcheck unregister --server" |\
@@ -109,7 +109,7 @@ _sipcheck() {
             "sipcheck options --auth-user") : ;;
             "sipcheck options --password-env") : ;;
             "sipcheck options --password-file") _sipcheck_files ;;
-            "sipcheck options --password") : ;;
+            "sipcheck options --password-command") : ;;
             "sipcheck options --realm") : ;;
             "sipcheck options --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck options --server") : ;;
@@ -123,7 +123,7 @@ _sipcheck() {
             "sipcheck query --auth-user") : ;;
             "sipcheck query --password-env") : ;;
             "sipcheck query --password-file") _sipcheck_files ;;
-            "sipcheck query --password") : ;;
+            "sipcheck query --password-command") : ;;
             "sipcheck query --realm") : ;;
             "sipcheck query --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck query --server") : ;;
@@ -139,7 +139,7 @@ _sipcheck() {
             "sipcheck register --auth-user") : ;;
             "sipcheck register --password-env") : ;;
             "sipcheck register --password-file") _sipcheck_files ;;
-            "sipcheck register --password") : ;;
+            "sipcheck register --password-command") : ;;
             "sipcheck register --realm") : ;;
             "sipcheck register --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck register --server") : ;;
@@ -171,7 +171,7 @@ _sipcheck() {
             "sipcheck unregister --auth-user") : ;;
             "sipcheck unregister --password-env") : ;;
             "sipcheck unregister --password-file") _sipcheck_files ;;
-            "sipcheck unregister --password") : ;;
+            "sipcheck unregister --password-command") : ;;
             "sipcheck unregister --realm") : ;;
             "sipcheck unregister --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck unregister --server") : ;;
@@ -187,14 +187,14 @@ _sipcheck() {
     fi
     case "$path" in
         "sipcheck") _sipcheck_words "--debug -V --version --help demo explain lint options query register registrar unregister" ;;
-        "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --help" ;;
-        "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --help" ;;
-        "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --help"; else _sipcheck_files; fi ;;
-        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --help" ;;
-        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --help" ;;
-        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --help" ;;
-        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --help" ;;
-        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --help" ;;
+        "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug --help" ;;
+        "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug --help"; else _sipcheck_files; fi ;;
+        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug --help" ;;
+        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         *) ;;
     esac
     return 0

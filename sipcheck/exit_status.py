@@ -17,3 +17,4 @@ class ExitStatus(IntEnum):
     NETWORK = 8  # network, DNS or TLS failure
     LINT_ERRORS = 10  # sipcheck lint: the message has errors
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # stdout closed by its reader (`| head`): 128 + SIGPIPE, as a shell says

@@ -54,7 +54,7 @@ def test_exit_statuses_are_the_documented_ones() -> None:
     assert {s.name: int(s) for s in ExitStatus} == {
         "SUCCESS": 0, "INTERNAL_ERROR": 1, "USAGE": 2, "AUTH_FAILED": 3,
         "CLIENT_FAILURE": 4, "SERVER_FAILURE": 5, "GLOBAL_FAILURE": 6, "TIMEOUT": 7,
-        "NETWORK": 8, "LINT_ERRORS": 10, "INTERRUPTED": 130,
+        "NETWORK": 8, "LINT_ERRORS": 10, "INTERRUPTED": 130, "BROKEN_PIPE": 141,
     }  # fmt: skip
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for status in ExitStatus:
@@ -492,3 +492,35 @@ def test_python_dash_m_entry_point() -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "not a SIP response code" in proc.stderr
+
+
+# --------------------------------------------------------------------- demo
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_demo_runs_every_scenario_as_expected(runner: CliRunner, transport: str) -> None:
+    result = run(runner, "demo", "--transport", transport, "--no-color")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("as expected:") == 4
+    assert "NOT as expected" not in result.stdout
+
+
+def test_demo_drives_net_and_the_core_not_other_commands_runners() -> None:
+    modules = _modules_after(["demo"])
+    assert {"sipcheck.net.server", "sipcheck.net.client", "sipcheck.cli.client_settings"} <= modules
+    assert not modules & {"sipcheck.cli.client_run", "sipcheck.cli.registrar_run"}
+
+
+# --------------------------------------------------------------------- JSON
+
+
+def test_emit_json_is_the_one_writer(capsys: pytest.CaptureFixture[str]) -> None:
+    from sipcheck.cli.options import emit_json
+
+    emit_json({"schema_version": 1, "text": "Grüße \udcff"})
+    emit_json({"b": 2, "a": [1]}, line=True)
+    out = capsys.readouterr().out
+    assert out.isascii()
+    first, second = out.split("\n}\n")
+    assert json.loads(first + "}") == {"schema_version": 1, "text": "Grüße \udcff"}
+    assert second == '{"b": 2, "a": [1]}\n'  # one line, keys in the order given

@@ -56,8 +56,9 @@ AOR = parse_aor("alice@example.com")
 README = Path(__file__).resolve().parents[1] / "README.md"
 # RFC 3261 §17.1.2.2 over UDP: T1 = 0.5 s doubling to T2 = 4 s, from the first send.
 TIMER_E_OFFSETS = (0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5)
-# Statuses no registration flow can produce: internal error, usage, lint, interrupt.
-NOT_FLOW_STATUSES = {1, 2, 10, 130}
+# Statuses no registration flow can produce: internal error, usage, lint, interrupt,
+# a closed stdout.
+NOT_FLOW_STATUSES = {1, 2, 10, 130, 141}
 
 
 def client(password: str | None = "secret", **kw: object) -> RegistrationConfig:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from sipcheck.cli.options import no_color_option, verbose_option
+from sipcheck.cli.options import OutputOptions, no_color_option, verbose_option
 
 DEMO_HELP = """Show what sipcheck does, with no SIP server of your own.
 
@@ -29,8 +27,7 @@ Examples:
 @no_color_option
 @verbose_option
 @click.option("--transport", type=click.Choice(["udp", "tcp"]), default="udp", show_default=True)
-def demo(**kw: Any) -> int:
+def demo(no_color: bool, verbose: int, transport: str) -> int:
     from sipcheck.cli.demo_run import run_demo
 
-    return run_demo(no_color=bool(kw["no_color"]), verbose=int(kw["verbose"]),
-                    transport=str(kw["transport"]))  # fmt: skip
+    return run_demo(OutputOptions(no_color=no_color, verbose=verbose), transport)

@@ -7,8 +7,10 @@ rich, dnspython and scapy are imported inside the command function.
 
 A command reports its outcome by returning an ``ExitStatus`` (or calling
 ``ctx.exit(status)``), or by raising a ``SipcheckError``; ``exit_status_for``
-maps errors. Everything else becomes "internal error" (exit 1) without a
-traceback unless ``--debug`` or ``SIPCHECK_DEBUG=1``.
+maps errors. A bad option value is one line naming the flag (exit 2); a
+closed stdout (``| head``) ends quietly (141). Everything else is a bug:
+"internal error" (exit 1) without a traceback unless ``--debug`` (before or
+after the command name) or ``SIPCHECK_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ def _traceback(exc: BaseException) -> None:
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
 
 
+class _StdoutClosed(Exception):
+    """stdout's reader has gone (EPIPE): the output is not wanted any more."""
+
+
 class SipcheckGroup(click.Group):
     """A group whose commands are imported lazily and whose errors are mapped once."""
 
@@ -83,13 +89,32 @@ class SipcheckGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands or cmd_name not in self._lazy:
-            return super().get_command(ctx, cmd_name)
+            return _with_debug_option(super().get_command(ctx, cmd_name))
         module_name, attr = self._lazy[cmd_name]
         command = getattr(importlib.import_module(module_name), attr)
         if not isinstance(command, click.Command):
             raise TypeError(f"{module_name}.{attr} is not a click command")
         self.add_command(command, cmd_name)
-        return command
+        return _with_debug_option(command)
+
+    # click's main turns a closed stdout into exit 1: catch it first, here.
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:  # --help and --version print while parsing
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            raise _StdoutClosed() from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _StdoutClosed() from None
 
     def main(  # type: ignore[override]
         self,
@@ -104,6 +129,7 @@ class SipcheckGroup(click.Group):
         token = _DEBUG.set(debug_from_env())
         try:
             status = self._run(args, prog_name, complete_var, extra)
+            status = _flush_stdout(status)
         finally:
             _DEBUG.reset(token)
         if standalone_mode:
@@ -121,7 +147,13 @@ class SipcheckGroup(click.Group):
             result = super().main(
                 args, prog_name or "sipcheck", complete_var, standalone_mode=False, **extra
             )
-        except click.ClickException as exc:  # usage errors: 2
+        except click.BadParameter as exc:  # a bad value: one line naming the flag
+            if isinstance(exc, click.MissingParameter):
+                exc.show()
+            else:
+                _say(f"error: {exc.format_message()}")
+            return exc.exit_code
+        except click.ClickException as exc:  # other usage errors: 2
             exc.show()
             return exc.exit_code
         except click.Abort:  # click turns Ctrl-C (also inside prompts) into Abort
@@ -130,6 +162,9 @@ class SipcheckGroup(click.Group):
         except KeyboardInterrupt:
             _say("\ninterrupted")
             return ExitStatus.INTERRUPTED
+        except _StdoutClosed:  # `sipcheck ... | head -1`: the reader has gone
+            _silence_stdout()
+            return ExitStatus.BROKEN_PIPE
         except SipcheckError as exc:
             if _DEBUG.get():
                 _traceback(exc)
@@ -152,9 +187,52 @@ class SipcheckGroup(click.Group):
         return int(result)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail (and print) again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing to do
+        pass
+
+
+def _flush_stdout(status: int) -> int:
+    """Flush what the command wrote; a reader that has gone is a quiet 141, not a crash."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return ExitStatus.BROKEN_PIPE
+    except (OSError, ValueError):
+        pass
+    return status
+
+
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
         _DEBUG.set(True)
+
+
+DEBUG_HELP = "Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)."
+
+
+def _debug_option() -> click.Option:
+    return click.Option(
+        ["--debug"],
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_set_debug,
+        help=DEBUG_HELP,
+    )
+
+
+def _with_debug_option(command: click.Command | None) -> click.Command | None:
+    """Accept --debug after the command name too (``sipcheck register --debug ...``)."""
+    if command is not None and not any(p.name == "debug" for p in command.params):
+        command.params.append(_debug_option())
+    return command
 
 
 @click.group(
@@ -167,7 +245,7 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     is_eager=True,
     expose_value=False,
     callback=_set_debug,
-    help="Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1).",
+    help=DEBUG_HELP,
 )
 @click.version_option(__version__, "-V", "--version", prog_name="sipcheck")
 def cli() -> None:

@@ -7,11 +7,11 @@ and ``sipcheck --help`` stays fast.
 
 from __future__ import annotations
 
+import errno
 import functools
-import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -61,6 +61,20 @@ def color_wanted(no_color: bool, stream: Any) -> bool:
         return False
 
 
+@functools.cache
+def _console_class() -> type[Console]:
+    from rich.console import Console
+
+    class QuietPipeConsole(Console):
+        """A closed pipe is the CLI edge's to handle (exit 141), not rich's exit 1."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "the output's reader has gone")
+
+    return QuietPipeConsole
+
+
 def make_console(no_color: bool, stderr: bool = False) -> Console:
     """A rich Console for stdout (or stderr), built now from the current environment.
 
@@ -68,8 +82,6 @@ def make_console(no_color: bool, stderr: bool = False) -> Console:
     not a terminal (FORCE_COLOR turns it back on, NO_COLOR still wins).
     Width is the terminal's, or 100 columns when piped.
     """
-    from rich.console import Console
-
     stream = sys.stderr if stderr else sys.stdout
     color = color_wanted(no_color, stream)
     isatty = getattr(stream, "isatty", None)
@@ -77,7 +89,7 @@ def make_console(no_color: bool, stderr: bool = False) -> Console:
         tty = bool(isatty()) if isatty is not None else False
     except (OSError, ValueError):
         tty = False
-    return Console(
+    return _console_class()(
         file=stream,
         # Without a colour system rich writes no escape sequences at all (not
         # even bold), which is what NO_COLOR users and log files want.
@@ -128,9 +140,14 @@ def output_options(func: Callable[..., R]) -> Callable[..., R]:
     return decorated
 
 
-def emit_json(obj: object) -> None:
-    """Write one JSON document to stdout, followed by a newline.
+def emit_json(obj: Mapping[str, object], *, line: bool = False) -> None:
+    """The one JSON writer: one document on stdout, then a newline.
 
-    ``ensure_ascii`` keeps the output valid whatever text the wire carried.
+    Indented by default; ``line=True`` writes it on one line (JSON lines, one
+    document per event) and flushes, so a reader sees each as it happens.
     """
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=True))
+    from sipcheck.render.json_out import dumps
+
+    click.echo(dumps(obj, indent=None if line else 2))
+    if line:
+        sys.stdout.flush()

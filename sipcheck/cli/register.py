@@ -2,48 +2,66 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from sipcheck.cli.client_options import client_options
+from sipcheck.cli.client_options import ClientOptions, client_options
+from sipcheck.cli.params import AOR, CONTACT
 
-REGISTER_HELP = """Register AOR and show why it worked or failed.
+if TYPE_CHECKING:
+    from sipcheck.cli.aor_argument import AorArgument
 
-\b
+ADDRESS_HELP = """\b
 AOR is user@domain, a sip:/sips: URI, or an Asterisk-style registration
-string user:secret@host:port/extension.
+string user:secret@host:port/extension. A secret in it is used as the
+password (with a warning: ps shows it) and never sent or printed."""
+
+REGISTER_HELP = f"""Register AOR and show why it worked or failed.
+
+{ADDRESS_HELP}
 
 \b
 Examples:
   sipcheck register sip:alice@pbx.example.com
-  SIPCHECK_PW=s3cret sipcheck register alice@pbx.example.com --password-env SIPCHECK_PW
+  sipcheck register alice@pbx.example.com --password-env SIPCHECK_PW
   sipcheck register 1001@sip.carrier.net --auth-user 88812345 --password-file ~/.pw
+  pass show sip/alice | sipcheck register alice@pbx.example.com --password-file -
+  sipcheck register alice@pbx.example.com --password-command 'pass show sip/alice'
   sipcheck register alice@example.com --server 192.0.2.10:5080 --transport tcp
   sipcheck register alice@example.com --json | jq .result
 """
 
 
-def _run(mode_name: str, aor_text: str, kw: dict[str, Any], expires: int | None) -> int:
-    from sipcheck.cli.client_run import ClientRequest, run_command
+def _run(
+    mode_name: str,
+    argument: AorArgument,
+    options: ClientOptions,
+    *,
+    expires: int | None = None,
+    contact: str | None = None,
+) -> int:
+    from sipcheck.cli.client_run import run_client_command
+    from sipcheck.sip.client.registration import Mode
 
-    request = ClientRequest(mode_name=mode_name, target_text=aor_text, expires=expires, kw=kw)
-    return run_command(request)
+    return run_client_command(Mode(mode_name), argument, options, expires=expires, contact=contact)
 
 
 @click.command("register", help=REGISTER_HELP)
-@click.argument("aor")
+@click.argument("aor", type=AOR)
 @click.option("--expires", type=click.IntRange(0, 2**32 - 1), default=3600, show_default=True,
               help="Requested registration lifetime in seconds.")  # fmt: skip
-@click.option("--contact", metavar="URI", help="Contact URI to register (default: our address).")
+@click.option("--contact", type=CONTACT, help="Contact URI to register (default: our address).")
 @client_options
-def register(aor: str, expires: int, **kw: Any) -> int:
-    return _run("register", aor, kw, expires)
+def register(aor: AorArgument, expires: int, contact: str | None, options: ClientOptions) -> int:
+    return _run("register", aor, options, expires=expires, contact=contact)
 
 
 @click.command(
     "unregister",
-    help="""Remove our binding for AOR (Expires: 0); --all removes every binding (Contact: *).
+    help=f"""Remove our binding for AOR (Expires: 0); --all removes every binding (Contact: *).
+
+{ADDRESS_HELP}
 
 \b
 Examples:
@@ -51,17 +69,22 @@ Examples:
   sipcheck unregister alice@pbx.example.com --all --password-env PW
 """,
 )
-@click.argument("aor")
+@click.argument("aor", type=AOR)
 @click.option("--all", "remove_all", is_flag=True, help="Remove all bindings of the AoR.")
-@click.option("--contact", metavar="URI", help="The Contact URI to remove.")
+@click.option("--contact", type=CONTACT, help="The Contact URI to remove (not with --all).")
 @client_options
-def unregister(aor: str, remove_all: bool, **kw: Any) -> int:
-    return _run("unregister-all" if remove_all else "unregister", aor, kw, 0)
+def unregister(
+    aor: AorArgument, remove_all: bool, contact: str | None, options: ClientOptions
+) -> int:
+    mode = "unregister-all" if remove_all else "unregister"
+    return _run(mode, aor, options, expires=0, contact=contact)
 
 
 @click.command(
     "query",
-    help="""List the current bindings of AOR (a REGISTER without Contact).
+    help=f"""List the current bindings of AOR (a REGISTER without Contact).
+
+{ADDRESS_HELP}
 
 \b
 Examples:
@@ -69,10 +92,10 @@ Examples:
   sipcheck query alice@pbx.example.com --json | jq '.bindings'
 """,
 )
-@click.argument("aor")
+@click.argument("aor", type=AOR)
 @client_options
-def query(aor: str, **kw: Any) -> int:
-    return _run("query", aor, kw, None)
+def query(aor: AorArgument, options: ClientOptions) -> int:
+    return _run("query", aor, options)
 
 
 @click.command(
@@ -81,6 +104,7 @@ def query(aor: str, **kw: Any) -> int:
 
 \b
 TARGET is host[:port], user@host or a sip: URI. Exit 0 on a 2xx answer.
+A password in it is used to answer a challenge, never sent or printed.
 
 \b
 Examples:
@@ -88,7 +112,7 @@ Examples:
   sipcheck options 192.0.2.10:5060 --transport tcp
 """,
 )
-@click.argument("target")
+@click.argument("target", type=AOR)
 @client_options
-def options(target: str, **kw: Any) -> int:
-    return _run("options", target, kw, None)
+def options(target: AorArgument, options: ClientOptions) -> int:
+    return _run("options", target, options)

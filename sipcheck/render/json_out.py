@@ -131,6 +131,8 @@ def outcome_to_json(trace: Trace, outcome: Outcome) -> dict[str, JsonValue]:
     return {key: _plain(value) for key, value in obj.items()}
 
 
-def dumps(obj: Mapping[str, object]) -> str:
-    """JSON text, indented, keys in the order given (not sorted), non-ASCII kept."""
-    return json.dumps(obj, indent=2, ensure_ascii=False)
+def dumps(obj: Mapping[str, object], *, indent: int | None = 2) -> str:
+    """The one JSON encoding: keys in the order given (not sorted), ``indent=None`` for
+    one line. ASCII only (non-ASCII as \\u escapes), so any stdout encoding can carry
+    it and whatever text the wire held stays valid JSON."""
+    return json.dumps(obj, indent=indent, ensure_ascii=True)

@@ -160,9 +160,15 @@ def test_password_sources_and_errors(tmp_path: Path) -> None:
     pw_file = tmp_path / "pw"
     pw_file.write_text("s3cret-pw\n")
     with registrar(["--account", "alice:s3cret-pw"]) as server:
-        data = _register(server.ports["udp"], "--password-file", str(pw_file), env={})
-        assert data["result"] == "registered"
         where = f"127.0.0.1:{server.ports['udp']}"
+        from_file = sipcheck(
+            "register", "alice@example.com", "--server", where, "--password-file", str(pw_file),
+            "--json",
+        )  # fmt: skip
+        assert from_file.status == 0 and from_file.json()["result"] == "registered"
+        both = sipcheck("register", "alice@example.com", "--server", where, "--password-file",
+                        str(pw_file), "--password-env", "SIPCHECK_PW", env=PW)  # fmt: skip
+        assert both.status == 2 and "give the password one way only" in both.stderr
         missing = sipcheck(
             "register", "alice@example.com", "--server", where, "--password-env", "NOPE_UNSET"
         )

@@ -6,7 +6,13 @@ from __future__ import annotations
 import asyncio
 import random
 
-from sipcheck.cli.client_run import ClientRequest, build_plan, execute
+from sipcheck.cli.aor_argument import parse_aor_argument
+from sipcheck.cli.client_options import ClientOptions
+from sipcheck.cli.client_run import execute
+from sipcheck.cli.client_settings import build_client_settings
+from sipcheck.cli.params import HostPort
+from sipcheck.cli.secret import Secret
+from sipcheck.sip.client.registration import Mode
 from tests.support.processes import registrar
 from tests.support.relay import LossyRelay, Schedule
 
@@ -24,14 +30,16 @@ def test_register_through_lossy_relay() -> None:
                 Schedule(duplicate={1}, hold={2}),
             )
             host, port = await relay.start()
-            kw = {
-                "t1": 0.1, "timeout": 8.0, "password_arg": None, "password_env": None,
-                "password_file": None, "transport": "udp", "server": f"{host}:{port}",
-            }  # fmt: skip
-            plan = build_plan(ClientRequest("register", "alice@example.com", 600, kw))
-            object.__setattr__(
-                plan, "config", _with_password(plan.config, "pw-relay")
-            )  # no password on any command line, even in a test
+            options = ClientOptions(
+                t1=0.1, timeout=8.0, transport="udp", server=HostPort(host, port)
+            )
+            plan = build_client_settings(
+                Mode.REGISTER,
+                parse_aor_argument("alice@example.com"),
+                options,
+                expires=600,
+                password=Secret("pw-relay"),  # no password on any command line, even in a test
+            )
             try:
                 trace, outcome = await execute(plan, rng=random.Random(5))
             finally:
@@ -50,12 +58,3 @@ def test_register_through_lossy_relay() -> None:
     # The 200 answering the retransmission came first; the held one was released
     # after it, when the client had already finished.
     assert finals[-1] == "SIP/2.0 200 OK" and finals.count("SIP/2.0 200 OK") == 1
-
-
-def _with_password(config: object, password: str) -> object:
-    from dataclasses import replace
-
-    from sipcheck.sip.client.registration import Account, RegistrationConfig
-
-    assert isinstance(config, RegistrationConfig)
-    return replace(config, accounts=(Account("alice", password=password),))

@@ -1,0 +1,166 @@
+"""Where the password comes from, never the command line: ``--password-env``,
+``--password-file`` (``-``: stdin), ``--password-command``, or a prompt without
+echo when a challenge arrives. A secret in the address itself is accepted with
+a warning (it shows in ``ps``). Every failure is a ConfigError naming the flag.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from sipcheck.cli.secret import Secret
+from sipcheck.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sipcheck.cli.aor_argument import AorArgument
+
+PREFER = "prefer --password-env, --password-file or --password-command"
+
+
+@dataclass(frozen=True)
+class PasswordOptions:
+    """The password flags as given; at most one may be set."""
+
+    env: str | None = None  # --password-env NAME
+    file: str | None = None  # --password-file PATH, "-" for stdin
+    command: tuple[str, ...] | None = None  # --password-command CMD, split like a shell
+
+
+def read_password(options: PasswordOptions, argument: AorArgument) -> Secret | None:
+    """The password from the one source given; None when none was (we prompt on a challenge)."""
+    given = [
+        flag
+        for flag, value in (
+            ("--password-env", options.env),
+            ("--password-file", options.file),
+            ("--password-command", options.command),
+        )
+        if value is not None
+    ]
+    if argument.password is not None:
+        given.append("the password in the address")
+    if len(given) > 1:
+        raise ConfigError(f"give the password one way only, not {' and '.join(given)}")
+    if options.env is not None:
+        return _from_env(options.env)
+    if options.file is not None:
+        return _from_stdin() if options.file == "-" else _from_file(options.file)
+    if options.command is not None:
+        return _from_command(options.command)
+    if argument.password is not None:
+        _warn_about(argument)
+        return argument.password
+    return None
+
+
+def _warn_about(argument: AorArgument) -> None:
+    if argument.form == "uri":
+        # RFC 3261 §19.1.1: a password in the userinfo is NOT RECOMMENDED (deprecated).
+        click.echo(
+            "warning: a password in a SIP URI is deprecated (RFC 3261 §19.1.1); sipcheck "
+            f"answers challenges with it and never sends it; it shows in ps: {PREFER}",
+            err=True,
+        )
+    else:
+        click.echo(
+            "warning: the password in the registration string is visible in ps output and "
+            f"shell history; {PREFER}",
+            err=True,
+        )
+
+
+def _from_env(name: str) -> Secret:
+    value = os.environ.get(name)
+    if value is None:
+        raise ConfigError(f"--password-env {name}: {name} is not set (export {name}=... first)")
+    if not value:
+        raise ConfigError(f"--password-env {name}: {name} is set but empty")
+    return Secret(value)
+
+
+def _first_line(text: str, flag: str) -> Secret:
+    line = text.splitlines()[0] if text else ""
+    if not line:
+        raise ConfigError(f"{flag}: the first line is empty")
+    return Secret(line)
+
+
+def _from_file(path: str) -> Secret:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"--password-file {path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"--password-file {path}: cannot read it: {exc.strerror}") from None
+    return _first_line(text, f"--password-file {path}")
+
+
+def _from_stdin() -> Secret:
+    stream = sys.stdin
+    if stream.isatty():
+        raise ConfigError(
+            "--password-file -: stdin is a terminal; pipe the password in, "
+            "or leave the option out to be asked without echo"
+        )
+    try:
+        line = stream.readline()
+    except UnicodeDecodeError:
+        raise ConfigError("--password-file -: stdin is not UTF-8 text") from None
+    return _first_line(line, "--password-file -")
+
+
+def _from_command(argv: tuple[str, ...]) -> Secret:
+    """Run ``argv`` without a shell; its first output line is the password.
+
+    stdin and stderr stay the terminal's, so a password manager can ask for
+    its own passphrase. Nothing the command prints is ever repeated.
+    """
+    import subprocess
+
+    flag = f"--password-command {argv[0]}"
+    try:
+        done = subprocess.run(argv, stdout=subprocess.PIPE, check=False)
+    except OSError as exc:
+        raise ConfigError(f"{flag}: cannot run it: {exc.strerror or exc}") from None
+    if done.returncode < 0:
+        raise ConfigError(f"{flag}: killed by signal {-done.returncode}")
+    if done.returncode != 0:
+        raise ConfigError(f"{flag}: exited with status {done.returncode}")
+    try:
+        text = done.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{flag}: its output is not UTF-8 text") from None
+    return _first_line(text, flag)
+
+
+def can_prompt() -> bool:
+    return sys.stdin.isatty() and os.environ.get("CI", "") != "true"
+
+
+def ask_password(realm: str, auth_user: str) -> str:
+    """Ask on the terminal, without echo, in this thread (an event loop waits meanwhile).
+
+    asyncio.run's SIGINT handler only cancels the main task, which cannot stop
+    a blocked read: while asking, Ctrl-C raises KeyboardInterrupt at once
+    (click turns it into Abort: exit 130).
+    """
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    if previous is not None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        value: str = click.prompt(
+            f"Password for {auth_user} (realm {realm})", hide_input=True, err=True
+        )
+        return value
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,73 @@
+"""sipcheck's registrar core behind a plain UDP socket on 127.0.0.1, in a thread,
+keeping every datagram that crossed the wire (both ways)."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Literal
+
+from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
+
+
+class CapturingRegistrar:
+    """``with CapturingRegistrar({"alice": "pw"}) as reg:`` then send to ``reg.port``."""
+
+    def __init__(
+        self, accounts: Mapping[str, str], challenge: Literal["www", "proxy"] = "www"
+    ) -> None:
+        config = RegistrarConfig(accounts=dict(accounts), challenge=challenge)
+        self.registrar = Registrar(config, secrets.token_bytes(32))
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port: int = self.sock.getsockname()[1]
+        self.received: list[bytes] = []
+        self.sent: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def where(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def wire(self) -> bytes:
+        """Every octet that went either way."""
+        return b"".join(self.received + self.sent)
+
+    def __enter__(self) -> CapturingRegistrar:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+    def _serve(self) -> None:
+        start = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                data, source = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.received.append(data)
+            result = self.registrar.handle_bytes(
+                data, time.monotonic() - start, source=(source[0], source[1]), transport="UDP"
+            )
+            if result.response is not None:
+                out = result.response.to_bytes()
+                self.sent.append(out)
+                self.sock.sendto(out, source)
