@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sipcheck.errors import ConfigError
-from sipcheck.outcome import AttemptLog, attempt_outcome
+from sipcheck.sip.registrar.attempts import AttemptLog, attempt_outcome
 from sipcheck.sip.registrar.authenticator import Account
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.sip.wire.hostport import parse_hostport

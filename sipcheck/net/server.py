@@ -18,8 +18,8 @@ from typing import cast
 
 from sipcheck.errors import SipParseError, TransportError
 from sipcheck.net.udp_server import UdpListener, bind_udp
-from sipcheck.outcome import AttemptLog
 from sipcheck.sip.registrar.attempt import Attempt
+from sipcheck.sip.registrar.attempts import AttemptLog
 from sipcheck.sip.registrar.core import Registrar
 from sipcheck.sip.registrar.responses import make_response, stamp_via
 from sipcheck.sip.wire.message import Request
