@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """CPU cost of one request in sipcheck's registrar, without sockets.
 
-Feeds ``RegistrarServer.handle`` (``record=False``, as ``sipcheck registrar
---quiet`` runs it) the exact messages SIPp sends for
+Feeds ``RegistrarServer.handle``, the I/O shell's handler, which passes each
+datagram to the registrar core's entry point ``RegistrarService.receive``
+(``record=False``, as ``sipcheck registrar --quiet`` runs it), the exact messages SIPp sends for
 ``tests/interop/sipp/register_auth.xml`` (captured with ``sipp -trace_msg``):
 a REGISTER, which gets a 401, then the REGISTER with credentials, which gets a
 200. Prints microseconds per request for each kind and overall; ``--profile``
@@ -38,6 +39,7 @@ from sipcheck.net.server import RegistrarServer
 from sipcheck.sip.digest.compute import compute_ha1, compute_response
 from sipcheck.sip.registrar.authenticator import Account
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
+from sipcheck.sip.registrar.service import RegistrarService
 from sipcheck.trace import Address
 
 SERVER = Address("127.0.0.1", 5060)
@@ -91,7 +93,8 @@ async def run(
         accounts={f"u{i}": Account(f"p{i}") for i in range(1, accounts + 1)},
         algorithms=("MD5",),
     )
-    server = RegistrarServer(Registrar(config, b"benchmark-secret"), record=False)
+    core = RegistrarService(Registrar(config, b"benchmark-secret"), record=False)
+    server = RegistrarServer(core)
     sent: list[bytes] = []
     send = sent.append
     handle = server.handle

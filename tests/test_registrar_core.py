@@ -18,6 +18,7 @@ from sipcheck.sip.registrar.bindings import Binding, BindingStore
 from sipcheck.sip.registrar.core import Account, Registrar, RegistrarConfig, RegistrarResult
 from sipcheck.sip.registrar.fast import fast_credentials
 from sipcheck.sip.registrar.responses import http_date, make_response, stamp_via
+from sipcheck.sip.registrar.service import RegistrarService
 from sipcheck.sip.wire.auth import (
     Challenge,
     Credentials,
@@ -27,9 +28,11 @@ from sipcheck.sip.wire.auth import (
 )
 from sipcheck.sip.wire.message import Request, Response
 from sipcheck.sip.wire.parser import parse_message
+from sipcheck.trace import Address
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 SOURCE = ("192.0.2.1", 5060)
+LOCAL = Address("192.0.2.254", 5060)
 NONCE_RE = re.compile(rf"[A-Za-z0-9_-]{{{NONCE_LENGTH}}}\Z")
 T0 = 1000.0
 
@@ -468,8 +471,10 @@ def test_version_require_domain_and_bad_requests() -> None:
     assert response_of(other).status == 404 and ids(other) == ["domain-not-served"]
     cseq = send(registrar, register(1, branch="c", extra=("CSeq: 9 REGISTER",)))
     assert response_of(cseq).start_line() == "SIP/2.0 400 Several CSeq headers"
-    garbage = registrar.handle_bytes(b"HELLO\r\n\r\n", T0, source=SOURCE, transport="UDP")
-    assert garbage.response is None and ids(garbage) == ["bad-request"]
+    garbage = RegistrarService(registrar).receive(
+        b"HELLO\r\n\r\n", source=Address(*SOURCE), local=LOCAL, transport="udp", now=T0
+    )
+    assert garbage.sends == () and garbage.handled[0].mistake_ids == ["bad-request"]
     to = send(registrar, register(1, branch="t", to="<sip:bob@example.net>"))
     assert response_of(to).status == 401  # authentication comes before the AoR check
     assert isinstance(to.attempt, Attempt) and to.attempt.aor == "sip:bob@example.net"

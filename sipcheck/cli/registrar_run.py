@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import random
 import secrets
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ from sipcheck.sip.wire.hostport import parse_hostport
 from sipcheck.trace import Address
 
 if TYPE_CHECKING:
-    from sipcheck.net.server import Faults
+    from sipcheck.sip.registrar.faults import Faults
 
 GC_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
 
@@ -130,9 +132,16 @@ async def start_server(
     import ssl
 
     from sipcheck.net.server import RegistrarServer
+    from sipcheck.sip.registrar.service import RegistrarService
 
-    registrar = Registrar(config, secrets.token_bytes(32))
-    server = RegistrarServer(registrar, faults=faults, on_attempt=on_attempt, record=record)
+    core = RegistrarService(
+        Registrar(config, secrets.token_bytes(32)),
+        faults=faults,
+        rng=random.Random(),
+        record=record,
+        wall_start=time.time(),
+    )
+    server = RegistrarServer(core, on_attempt=on_attempt)
     context = None
     if tls_files is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -158,7 +167,7 @@ def run_registrar(kw: dict[str, Any]) -> int:
     listen = [_listen_address(text) for text in kw.get("listen") or ("127.0.0.1:5060",)]
     if bool(kw.get("cert_file")) != bool(kw.get("key_file")):
         raise ConfigError("--cert and --key go together")
-    from sipcheck.net.server import Faults
+    from sipcheck.sip.registrar.faults import Faults
 
     faults = Faults(
         drop=kw.get("drop", 0.0),
@@ -217,7 +226,6 @@ async def _serve(
                 await asyncio.wait_for(stop.wait(), 1.0 if duration is None else min(1.0, duration))
             except (TimeoutError, asyncio.TimeoutError):
                 pass
-            server.flush()
             if duration is not None and server.now() >= duration:
                 break
     finally:

@@ -2,8 +2,9 @@
 
 Sans-I/O: ``Registrar.handle`` takes a parsed request, the caller's monotonic ``now``
 and where the request came from, and returns the response to send plus an ``Attempt``
-recording what happened and what the client did wrong. The net shell stamps the top
-Via (``responses.stamp_via``) before calling it, and passes the wall-clock time for the
+recording what happened and what the client did wrong. It is one step of
+``service.RegistrarService.receive``, the core's entry point for bytes, which parses,
+stamps the top Via (``responses.stamp_via``) and passes the wall-clock time for the
 Date header as ``wall_time``.
 
 Processing order follows RFC 3261 §10.3:
@@ -22,12 +23,12 @@ Processing order follows RFC 3261 §10.3:
 
 The core also absorbs retransmissions (§17.2.3 matching on the top Via, Call-ID, CSeq,
 From): a retransmitted request gets the same response again without being processed a
-second time, so a lost 200 over UDP does not turn into a nonce-count replay.
+second time, so a lost 200 over UDP does not turn into a nonce-count replay (the
+responses are held in ``fast.RetransmissionCache``).
 """
 
 from __future__ import annotations
 
-from sipcheck.errors import SipParseError
 from sipcheck.sip.digest.nonces import NonceManager
 from sipcheck.sip.registrar.attempt import Attempt, RegistrarResult
 from sipcheck.sip.registrar.authenticator import Account, Authenticator
@@ -37,7 +38,6 @@ from sipcheck.sip.registrar.fast import RetransmissionCache, index_headers, tran
 from sipcheck.sip.registrar.register_flow import SUPPORTED_OPTIONS, RegisterFlow, Reply
 from sipcheck.sip.registrar.responses import make_response
 from sipcheck.sip.wire.message import Request, Response
-from sipcheck.sip.wire.parser import parse_message
 
 ALLOW = "REGISTER, OPTIONS"
 SUPPORTED = tuple(sorted(SUPPORTED_OPTIONS))
@@ -73,26 +73,6 @@ class Registrar:
         self._next_purge = 0.0
 
     # --- entry points ------------------------------------------------------------------
-
-    def handle_bytes(
-        self,
-        data: bytes,
-        now: float,
-        *,
-        source: tuple[str, int],
-        transport: str,
-        wall_time: float | None = None,
-    ) -> RegistrarResult:
-        """Parse and handle one message; unparseable bytes and responses get no reply."""
-        try:
-            message = parse_message(data, stream=transport.upper() not in ("UDP", "DTLS"))
-        except SipParseError as exc:
-            attempt = Attempt("?", source, transport, now)
-            attempt.add("bad-request", f"unparseable message: {exc}")
-            return RegistrarResult(None, attempt)
-        if isinstance(message, Response):
-            return RegistrarResult(None, Attempt(message.start_line(), source, transport, now))
-        return self.handle(message, now, source=source, transport=transport, wall_time=wall_time)
 
     def handle(
         self,
