@@ -109,7 +109,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l account -r -f
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l accounts-file -r -F -d 'TOML file: [[account]] user = ..., auth_user = ..., password = '
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l realm -r -f -d 'Digest realm (default: the domain in the Request-URI)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l challenge -r -f -a 'www proxy' -d 'Challenge with 401 (www) or 407 (proxy)'
-complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l algorithm -r -f -d 'Digest algorithm to offer (repeatable, in order; default SHA-256 and...'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l algorithm -r -f -d 'Digest algorithms to offer, one challenge each, strongest first (RFC...'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l qop -r -f -a 'auth auth-int both none' -d 'Quality of protection to offer'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l min-expires -r -f
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l max-expires -r -f

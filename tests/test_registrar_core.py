@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sipcheck.cli.registrar_run import registrar_config
 from sipcheck.errors import ConfigError
 from sipcheck.sip.digest.compute import answer_challenge, compute_ha1, compute_response
 from sipcheck.sip.digest.nonces import NONCE_LENGTH, NonceManager
 from sipcheck.sip.registrar.attempt import MISTAKE_IDS, SEVERITY, Attempt
 from sipcheck.sip.registrar.bindings import Binding, BindingStore
+from sipcheck.sip.registrar.config import DEFAULT_ALGORITHMS
 from sipcheck.sip.registrar.core import Account, Registrar, RegistrarConfig, RegistrarResult
 from sipcheck.sip.registrar.fast import fast_credentials
 from sipcheck.sip.registrar.responses import http_date, make_response, stamp_via
@@ -494,6 +496,36 @@ def test_bad_contact_is_400_after_authentication() -> None:
     first = response_of(send(registrar, register(1, contact="<sip:alice@>")))
     result = send(registrar, register(2, auth=answer(first), contact="<sip:alice@>"))
     assert response_of(result).status == 400 and ids(result) == ["bad-request"]
+
+
+def test_one_md5_challenge_is_the_default() -> None:
+    assert RegistrarConfig().algorithms == DEFAULT_ALGORITHMS == ("MD5",)
+    assert registrar_config({"accounts": ["alice:pw"]}).algorithms == ("MD5",)
+
+
+@pytest.mark.parametrize(
+    ("given", "offered"),
+    [
+        (("SHA-256,MD5",), ("SHA-256", "MD5")),
+        (("md5,sha-256",), ("SHA-256", "MD5")),  # RFC 8760 §2.4: strongest first
+        (("MD5", "SHA-512-256"), ("SHA-512-256", "MD5")),
+        (("sha-256-sess, SHA-256 ,md5,MD5",), ("SHA-256-sess", "SHA-256", "MD5")),
+        (("SHA-256",), ("SHA-256",)),
+    ],
+)
+def test_algorithm_option_is_a_list_offered_strongest_first(
+    given: tuple[str, ...], offered: tuple[str, ...]
+) -> None:
+    config = registrar_config({"accounts": ["alice:pw"], "algorithms": given})
+    assert config.algorithms == offered
+    registrar = Registrar(config, SECRET)
+    first = response_of(send(registrar, register(1)))
+    assert [c.algorithm for c in challenges(first)] == list(offered)
+
+
+def test_an_unknown_algorithm_is_a_usage_error() -> None:
+    with pytest.raises(ConfigError, match="SHA-1"):
+        registrar_config({"accounts": ["alice:pw"], "algorithms": ("SHA-1,MD5",)})
 
 
 def test_config_is_checked() -> None:

@@ -56,9 +56,7 @@ def register(
 
 
 def service(**kw: object) -> RegistrarService:
-    config = kw.pop("config", None) or RegistrarConfig(
-        accounts={"alice": "secret"}, algorithms=("MD5",)
-    )
+    config = kw.pop("config", None) or RegistrarConfig(accounts={"alice": "secret"})
     return RegistrarService(Registrar(config, SECRET), wall_start=1_700_000_000.0, **kw)  # type: ignore[arg-type]
 
 
@@ -94,7 +92,7 @@ def answer(challenge_response: Response, password: str = "secret", pick: int = 0
 # --- bytes in, bytes out --------------------------------------------------------------
 
 
-def test_one_md5_challenge_then_200() -> None:
+def test_one_md5_challenge_by_default_then_200() -> None:
     core = service()
     first = receive(core, register(1))
     challenge = response(first)
@@ -240,9 +238,7 @@ def test_an_unanswered_challenge_ends_after_a_few_seconds_with_what_was_offered(
 
 
 def test_no_answer_to_md5_auth_int_suggests_qop_auth() -> None:
-    config = RegistrarConfig(
-        accounts={"alice": "secret"}, algorithms=("MD5",), qop="auth-int", challenge="proxy"
-    )
+    config = RegistrarConfig(accounts={"alice": "secret"}, qop="auth-int", challenge="proxy")
     core = service(config=config)
     receive(core, register(1))
     [log] = core.handle_timer(T0 + NO_ANSWER_SECONDS)
@@ -255,7 +251,7 @@ def test_no_answer_to_md5_auth_int_suggests_qop_auth() -> None:
 
 
 def test_each_request_moves_the_deadline_and_a_423_waits_longer() -> None:
-    config = RegistrarConfig(accounts={"alice": "secret"}, algorithms=("MD5",), min_expires=60)
+    config = RegistrarConfig(accounts={"alice": "secret"}, min_expires=60)
     core = service(config=config)
     first = receive(core, register(1))
     receive(core, register(1), T0 + 2)  # a retransmission: the client is still there

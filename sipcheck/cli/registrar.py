@@ -16,10 +16,16 @@ Listens on UDP and TCP at each --listen address (TLS too with --cert/--key or
 --self-signed, on the next port up). Ctrl-C stops it and prints a summary.
 
 \b
+By default it challenges once, with MD5 and qop auth: what every client
+answers. --algorithm SHA-256,MD5 offers one challenge per algorithm, the
+strongest first (RFC 8760). A challenge left unanswered for 4 s is reported
+with what was offered and what to try.
+
+\b
 Examples:
   sipcheck registrar --account alice:secret
   sipcheck registrar --listen 0.0.0.0:5060 --account 1001:1001-auth:s3cret
-  sipcheck registrar --account alice:secret --challenge proxy --algorithm SHA-256
+  sipcheck registrar --account alice:secret --challenge proxy --algorithm SHA-256,MD5
   sipcheck registrar --accounts-file accounts.toml --min-expires 120 --json
   sipcheck registrar --account alice:secret --self-signed --listen 127.0.0.1:5060
   sipcheck registrar --account alice:secret --drop 0.2 --busy 0.1 --quiet
@@ -57,8 +63,10 @@ Examples:
     "--algorithm",
     "algorithms",
     multiple=True,
-    metavar="NAME",
-    help="Digest algorithm to offer (repeatable, in order; default SHA-256 and MD5).",
+    metavar="NAME[,NAME...]",
+    help="Digest algorithms to offer, one challenge each, strongest first (RFC 8760): "
+    "MD5, SHA-256, SHA-512-256 and their -sess forms. Default: MD5 alone, which every "
+    "client answers.",
 )
 @click.option(
     "--qop",

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ import click
 from sipcheck.errors import ConfigError
 from sipcheck.sip.registrar.attempts import AttemptLog, attempt_outcome
 from sipcheck.sip.registrar.authenticator import Account
+from sipcheck.sip.registrar.config import DEFAULT_ALGORITHMS, strongest_first
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.sip.wire.hostport import parse_hostport
 from sipcheck.trace import Address
@@ -68,6 +69,12 @@ def load_accounts_file(path: str) -> dict[str, Account]:
     return accounts
 
 
+def algorithms(values: Iterable[str]) -> tuple[str, ...]:
+    """``--algorithm`` values (repeatable, each a comma-separated list), strongest first."""
+    names = [name for value in values for name in value.split(",") if name.strip()]
+    return strongest_first(names) if names else DEFAULT_ALGORITHMS
+
+
 def registrar_config(kw: Mapping[str, Any]) -> RegistrarConfig:
     accounts: dict[str, Account] = {}
     if kw.get("accounts_file"):
@@ -87,7 +94,7 @@ def registrar_config(kw: Mapping[str, Any]) -> RegistrarConfig:
         realm=kw.get("realm"),
         accounts=accounts,
         challenge=kw.get("challenge") or "www",
-        algorithms=tuple(kw.get("algorithms") or ()) or ("SHA-256", "MD5"),
+        algorithms=algorithms(kw.get("algorithms") or ()),
         qop=qop,
         min_expires=kw.get("min_expires", 60),
         max_expires=kw.get("max_expires", 3600),
