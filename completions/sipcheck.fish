@@ -118,6 +118,8 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l strict -d 'Re
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l cert -r -F -d 'TLS certificate (PEM)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l key -r -F -d 'TLS private key (PEM)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l self-signed -d 'Make a throwaway self-signed certificate'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l tls-min -r -f -a '1.2 1.3' -d 'Lowest TLS version to accept'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l tls-max -r -f -a '1.2 1.3' -d 'Highest TLS version to offer (1.2 for clients that fail on TLS 1.3, l...'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l drop -r -f -d 'Share of requests to drop'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l busy -r -f -d 'Share answered 503'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l retry-after -r -f

@@ -28,6 +28,7 @@ Examples:
   sipcheck registrar --account alice:secret --challenge proxy --algorithm SHA-256,MD5
   sipcheck registrar --accounts-file accounts.toml --min-expires 120 --json
   sipcheck registrar --account alice:secret --self-signed --listen 127.0.0.1:5060
+  sipcheck registrar --account alice:secret --self-signed --tls-max 1.2
   sipcheck registrar --account alice:secret --drop 0.2 --busy 0.1 --quiet
 """
 
@@ -91,6 +92,20 @@ Examples:
     "--key", "key_file", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM)."
 )
 @click.option("--self-signed", is_flag=True, help="Make a throwaway self-signed certificate.")
+@click.option(
+    "--tls-min",
+    type=click.Choice(["1.2", "1.3"]),
+    default="1.2",
+    show_default=True,
+    help="Lowest TLS version to accept.",
+)
+@click.option(
+    "--tls-max",
+    type=click.Choice(["1.2", "1.3"]),
+    default="1.3",
+    show_default=True,
+    help="Highest TLS version to offer (1.2 for clients that fail on TLS 1.3, like sipsak).",
+)
 @click.option("--drop", type=click.FloatRange(0, 1), default=0.0, help="Share of requests to drop.")
 @click.option("--busy", type=click.FloatRange(0, 1), default=0.0, help="Share answered 503.")
 @click.option("--retry-after", type=click.IntRange(0), default=30, show_default=True)
