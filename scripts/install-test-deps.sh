@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the third-party SIP peers of the interop tests (Debian/Ubuntu):
-# kamailio (+ its TLS module), sipsak, SIPp (package sip-tester) and openssl.
+# kamailio (+ its TLS module), sipsak, SIPp (package sip-tester), baresip
+# (baresip-core, without the GUI), linphonec (linphone-cli) and openssl.
 # Idempotent: a machine that has them all pays for no apt-get update.
 # Exits non-zero when something is still missing afterwards.
 set -euo pipefail
@@ -10,6 +11,8 @@ have_kamailio() { command -v kamailio >/dev/null 2>&1; }
 have_tls_module() { dpkg -s kamailio-tls-modules >/dev/null 2>&1; }
 have_sipsak() { command -v sipsak >/dev/null 2>&1; }
 have_sipp() { command -v sipp >/dev/null 2>&1; }
+have_baresip() { command -v baresip >/dev/null 2>&1; }
+have_linphonec() { command -v linphonec >/dev/null 2>&1; }
 have_openssl() { command -v openssl >/dev/null 2>&1; }
 
 missing=()
@@ -17,10 +20,13 @@ have_kamailio || missing+=(kamailio)
 have_tls_module || missing+=(kamailio-tls-modules)
 have_sipsak || missing+=(sipsak)
 have_sipp || missing+=(sip-tester)
+have_baresip || missing+=(baresip-core)
+have_linphonec || missing+=(linphone-cli)
 have_openssl || missing+=(openssl)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "interop peers present: kamailio, kamailio-tls-modules, sipsak, sipp, openssl"
+    echo "interop peers present: kamailio, kamailio-tls-modules, sipsak, sipp, baresip," \
+        "linphonec, openssl"
     exit 0
 fi
 
@@ -58,5 +64,7 @@ have_kamailio || { echo "kamailio still missing" >&2; status=1; }
 have_tls_module || { echo "kamailio-tls-modules still missing" >&2; status=1; }
 have_sipsak || { echo "sipsak still missing" >&2; status=1; }
 have_sipp || { echo "sipp still missing" >&2; status=1; }
+have_baresip || { echo "baresip still missing" >&2; status=1; }
+have_linphonec || { echo "linphonec still missing" >&2; status=1; }
 have_openssl || { echo "openssl still missing" >&2; status=1; }
 exit "$status"
