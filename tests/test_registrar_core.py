@@ -7,8 +7,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from sipcheck.cli.registrar_run import registrar_config
 from sipcheck.errors import ConfigError
@@ -18,7 +16,6 @@ from sipcheck.sip.registrar.attempt import MISTAKE_IDS, SEVERITY, Attempt
 from sipcheck.sip.registrar.bindings import Binding, BindingStore
 from sipcheck.sip.registrar.config import DEFAULT_ALGORITHMS
 from sipcheck.sip.registrar.core import Account, Registrar, RegistrarConfig, RegistrarResult
-from sipcheck.sip.registrar.fast import fast_credentials
 from sipcheck.sip.registrar.responses import http_date, make_response, stamp_via
 from sipcheck.sip.registrar.service import RegistrarService
 from sipcheck.sip.wire.auth import (
@@ -653,53 +650,3 @@ def test_binding_store_purge() -> None:
     assert store.bindings("sip:a@x", 9.9) == [b] and store.bindings("sip:a@x", 10.0) == []
     assert store.purge(15.0) == 1 and len(store) == 1 and list(store.aors()) == ["sip:b@x"]
     assert b.contact_value(9.6) == "<sip:a@h>;expires=1"
-
-
-# --- the fast credentials parser agrees with parse_credentials -------------------------
-
-_VALUES = [
-    'Digest username="alice", realm="example.com", nonce="n", uri="sip:example.com", '
-    'response="abc", algorithm=MD5, cnonce="c", qop=auth, nc=00000001',
-    'Digest username="a", realm="r", nonce="n", uri="sip:x", response="r", opaque="o"',
-    'digest  username = "a" ,realm="r",, nonce="n", uri="sip:a,b", response="r", qop="auth"',
-    'Digest username="a", realm="r", nonce="n", uri="sip:x", response="r", userhash=TRUE',
-]
-_FALLBACK = [
-    'Digest username="a\\"b", realm="r", nonce="n", uri="sip:x", response="r"',
-    'Digest username="a" realm="r", nonce="n", uri="sip:x", response="r"',
-    'Digest username="a", realm="r", nonce="n", uri="sip:x"',
-    'Digest username="a", username="b", realm="r", nonce="n", uri="sip:x", response="r"',
-    'Digest username*=UTF-8\'\'a, realm="r", nonce="n", uri="sip:x", response="r"',
-    "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
-    'Digest username=, realm="r", nonce="n", uri="sip:x", response="r"',
-]
-
-
-@pytest.mark.parametrize("value", _VALUES)
-def test_fast_credentials_matches_parse_credentials(value: str) -> None:
-    for proxy in (False, True):
-        assert fast_credentials(value, proxy=proxy) == parse_credentials(value, proxy=proxy)
-
-
-@pytest.mark.parametrize("value", _FALLBACK)
-def test_fast_credentials_leaves_odd_values_to_the_full_parser(value: str) -> None:
-    assert fast_credentials(value) is None
-
-
-_text = st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_characters='"\\'))
-
-
-@given(
-    username=_text, realm=_text, nonce=_text, uri=_text, response=_text,
-    qop=st.sampled_from([None, "auth", "auth-int"]),
-)  # fmt: skip
-def test_fast_credentials_agrees_on_formatted_values(
-    username: str, realm: str, nonce: str, uri: str, response: str, qop: str | None
-) -> None:
-    creds = Credentials(
-        "Digest", username, realm, nonce, uri, response, algorithm="MD5", cnonce="c",
-        qop=qop, nc="00000001" if qop else None,
-    )  # fmt: skip
-    value = format_credentials(creds)
-    fast = fast_credentials(value)
-    assert fast is None or fast == parse_credentials(value)

@@ -13,6 +13,8 @@ gives; ``tests/test_fast_paths.py`` and ``tests/test_registrar_core.py`` check t
 - ``Ha1Cache``, ``ChallengeTemplates``: HA1 per account and realm; challenge text
   around its nonce, per realm.
 - ``fast_credentials``: the usual shape of Digest credentials, with ``str.find``.
+- ``via_parts``: the top Via as written, for the server's stamp, without parsing it
+  when it has the plain shape nearly every Via has.
 - ``RetransmissionCache``: responses held for Timer J, so a retransmitted request
   gets the same response again without being processed twice (RFC 3261 §17.2.3).
 
@@ -31,8 +33,8 @@ from sipcheck.errors import SipParseError
 from sipcheck.sip.digest.compute import compute_ha1
 from sipcheck.sip.registrar.attempt import Attempt
 from sipcheck.sip.registrar.bindings import aor_of, contact_key
-from sipcheck.sip.registrar.responses import http_date
 from sipcheck.sip.wire.auth import CREDENTIAL_FIELDS, Challenge, Credentials, format_challenge
+from sipcheck.sip.wire.fields import parse_via, plain_via
 from sipcheck.sip.wire.headers import Headers, split_list
 from sipcheck.sip.wire.message import Request, Response
 from sipcheck.sip.wire.uri import NameAddr, Params, SipUri, Uri, parse_name_addr, parse_uri
@@ -125,6 +127,9 @@ class DateCache:
     def get(self, wall_time: float) -> str:
         second = int(wall_time)
         if self._second != second:
+            # (imported here: responses.py imports this module for via_parts)
+            from sipcheck.sip.registrar.responses import http_date
+
             self._second, self._text = second, http_date(second)
         return self._text
 
@@ -258,6 +263,25 @@ def fast_credentials(value: str, *, proxy: bool = False) -> Credentials | None:
         params=tuple(params),
         proxy=proxy,
     )
+
+
+# --- Via -----------------------------------------------------------------------------------
+
+
+def via_parts(value: str) -> tuple[str, str, list[str]] | None:
+    """A Via value's text before its parameters (``SIP/2.0/UDP host:port``), its host,
+    and each parameter as ``name`` or ``name=value``; None when it does not parse."""
+    plain = plain_via(value)
+    if plain is not None:
+        # The usual shape: the text as written is already what str(Via) would give.
+        return plain
+    try:
+        via = parse_via(value)
+    except SipParseError:
+        return None
+    port = f":{via.port}" if via.port is not None else ""
+    head = f"{via.protocol}/{via.transport} {via.host}{port}"
+    return head, via.host, [n if v is None else f"{n}={v}" for n, v in via.params]
 
 
 # --- retransmissions -----------------------------------------------------------------------
