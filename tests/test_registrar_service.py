@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sipcheck.errors import ConfigError
 from sipcheck.sip.digest.compute import answer_challenge
 from sipcheck.sip.registrar.attempts import (
     IDLE_SECONDS,
@@ -153,6 +154,9 @@ def test_faults_need_an_injected_random() -> None:
     with pytest.raises(ValueError, match=r"random\.Random"):
         service(faults=Faults(drop=0.5))
     service(faults=Faults(delay=0.2))  # a delay draws nothing
+    for wrong in ({"drop": 1.5}, {"busy": -0.1}, {"delay": -1.0}, {"retry_after": -1}):
+        with pytest.raises(ConfigError):
+            Faults(**wrong)  # type: ignore[arg-type]
 
 
 def test_drop_and_busy_follow_the_seeded_random() -> None:

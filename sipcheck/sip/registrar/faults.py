@@ -32,18 +32,13 @@ class Faults:
         if self.retry_after < 0 or self.delay < 0:
             raise ConfigError("retry_after and delay must not be negative")
 
-    @property
-    def any(self) -> bool:
-        return bool(self.drop or self.busy or self.delay)
-
 
 class FaultInjector:
     """Decides, request by request, which fault strikes."""
 
-    __slots__ = ("_busy", "_drop", "_retry_after", "delay", "faults", "rng")
+    __slots__ = ("_busy", "_drop", "_retry_after", "delay", "rng")
 
     def __init__(self, faults: Faults, rng: random.Random) -> None:
-        self.faults = faults
         self.rng = rng
         self._drop = faults.drop
         self._busy = faults.busy
