@@ -79,6 +79,8 @@ _sipcheck() {
             "sipcheck registrar --nonce-lifetime" |\
             "sipcheck registrar --cert" |\
             "sipcheck registrar --key" |\
+            "sipcheck registrar --tls-min" |\
+            "sipcheck registrar --tls-max" |\
             "sipcheck registrar --drop" |\
             "sipcheck registrar --busy" |\
             "sipcheck registrar --retry-after" |\
@@ -161,6 +163,8 @@ _sipcheck() {
             "sipcheck registrar --nonce-lifetime") : ;;
             "sipcheck registrar --cert") _sipcheck_files ;;
             "sipcheck registrar --key") _sipcheck_files ;;
+            "sipcheck registrar --tls-min") _sipcheck_words "1.2 1.3" ;;
+            "sipcheck registrar --tls-max") _sipcheck_words "1.2 1.3" ;;
             "sipcheck registrar --drop") : ;;
             "sipcheck registrar --busy") : ;;
             "sipcheck registrar --retry-after") : ;;
@@ -193,7 +197,7 @@ _sipcheck() {
         "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug --help" ;;
+        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         *) ;;
     esac

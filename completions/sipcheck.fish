@@ -115,7 +115,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l account -r -f
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l accounts-file -r -F -d 'TOML file: [[account]] user = ..., auth_user = ..., password = '
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l realm -r -f -d 'Digest realm (default: the domain in the Request-URI)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l challenge -r -f -a 'www proxy' -d 'Challenge with 401 (www) or 407 (proxy)'
-complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l algorithm -r -f -d 'Digest algorithm to offer (repeatable, in order; default SHA-256 and...'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l algorithm -r -f -d 'Digest algorithms to offer, one challenge each, strongest first (RFC...'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l qop -r -f -a 'auth auth-int both none' -d 'Quality of protection to offer'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l min-expires -r -f
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l max-expires -r -f
@@ -124,6 +124,8 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l strict -d 'Re
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l cert -r -F -d 'TLS certificate (PEM)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l key -r -F -d 'TLS private key (PEM)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l self-signed -d 'Make a throwaway self-signed certificate'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l tls-min -r -f -a '1.2 1.3' -d 'Lowest TLS version to accept'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l tls-max -r -f -a '1.2 1.3' -d 'Highest TLS version to offer (1.2 for clients that fail on TLS 1.3, l...'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l drop -r -f -d 'Share of requests to drop'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l busy -r -f -d 'Share answered 503'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l retry-after -r -f

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests run besides Python (Debian/Ubuntu): the third-party SIP
 # peers of the interop tests, kamailio (+ its TLS module), ejabberd with its SIP
-# library (erlang-p1-sip), sipsak, SIPp (package sip-tester) and openssl, and the
+# library (erlang-p1-sip), sipsak, SIPp (package sip-tester), baresip
+# (baresip-core, without the GUI), linphonec (linphone-cli) and openssl, and the
 # shells the completion scripts are tested in, zsh and fish (bash is already
 # there: it runs this script).
 # Idempotent: a machine that has them all pays for no apt-get update.
@@ -13,6 +14,8 @@ have_kamailio() { command -v kamailio >/dev/null 2>&1; }
 have_tls_module() { dpkg -s kamailio-tls-modules >/dev/null 2>&1; }
 have_sipsak() { command -v sipsak >/dev/null 2>&1; }
 have_sipp() { command -v sipp >/dev/null 2>&1; }
+have_baresip() { command -v baresip >/dev/null 2>&1; }
+have_linphonec() { command -v linphonec >/dev/null 2>&1; }
 have_openssl() { command -v openssl >/dev/null 2>&1; }
 have_zsh() { command -v zsh >/dev/null 2>&1; }
 have_fish() { command -v fish >/dev/null 2>&1; }
@@ -61,6 +64,8 @@ have_kamailio || missing+=(kamailio)
 have_tls_module || missing+=(kamailio-tls-modules)
 have_sipsak || missing+=(sipsak)
 have_sipp || missing+=(sip-tester)
+have_baresip || missing+=(baresip-core)
+have_linphonec || missing+=(linphone-cli)
 have_openssl || missing+=(openssl)
 have_ejabberd || missing+=(ejabberd)
 have_p1_sip || missing+=(erlang-p1-sip)
@@ -74,7 +79,7 @@ fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "test dependencies present: kamailio, kamailio-tls-modules, ejabberd, erlang-p1-sip," \
-        "sipsak, sipp, openssl, zsh, fish"
+        "sipsak, sipp, baresip, linphonec, openssl, zsh, fish"
     if system_ejabberd_active; then
         quiet_system_ejabberd 0
     fi
@@ -117,6 +122,8 @@ have_kamailio || { echo "kamailio still missing" >&2; status=1; }
 have_tls_module || { echo "kamailio-tls-modules still missing" >&2; status=1; }
 have_sipsak || { echo "sipsak still missing" >&2; status=1; }
 have_sipp || { echo "sipp still missing" >&2; status=1; }
+have_baresip || { echo "baresip still missing" >&2; status=1; }
+have_linphonec || { echo "linphonec still missing" >&2; status=1; }
 have_openssl || { echo "openssl still missing" >&2; status=1; }
 have_ejabberd || { echo "ejabberd still missing" >&2; status=1; }
 have_p1_sip || { echo "erlang-p1-sip still missing" >&2; status=1; }

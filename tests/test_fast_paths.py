@@ -1,8 +1,9 @@
 """The registrar's fast paths give what the general paths give.
 
 Header keys kept per Headers, names and Request-URIs remembered by the parser, the
-plain-Via parse and stamp, the copied HMAC of the nonces, and the UDP listener that
-reads several datagrams per wake-up.
+plain-Via parse and stamp, the copied HMAC of the nonces, the UDP listener that reads
+several datagrams per wake-up, and the caches of ``sip/registrar/fast.py``: parsed
+values, HA1s, challenge texts, the Date header, held responses, Digest credentials.
 """
 
 from __future__ import annotations
@@ -20,12 +21,24 @@ from hypothesis import strategies as st
 
 from sipcheck.errors import SipParseError
 from sipcheck.net.udp_server import UdpListener, bind_udp
+from sipcheck.sip.digest.compute import compute_ha1
 from sipcheck.sip.digest.nonces import NonceManager
-from sipcheck.sip.registrar.responses import stamp_via
+from sipcheck.sip.registrar import fast
+from sipcheck.sip.registrar.attempt import Attempt
+from sipcheck.sip.registrar.fast import fast_credentials
+from sipcheck.sip.registrar.responses import http_date, make_response, stamp_via
+from sipcheck.sip.wire.auth import (
+    Challenge,
+    Credentials,
+    format_challenge,
+    format_credentials,
+    parse_credentials,
+)
 from sipcheck.sip.wire.fields import parse_via, plain_via
 from sipcheck.sip.wire.headers import Headers, header_key
 from sipcheck.sip.wire.message import Request
 from sipcheck.sip.wire.parser import parse_message
+from sipcheck.sip.wire.uri import parse_name_addr, parse_uri
 from sipcheck.trace import Address
 
 # --- Headers keys -----------------------------------------------------------------
@@ -264,3 +277,127 @@ def test_registrar_command_restores_the_gc_thresholds() -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert gc.get_threshold() == before
+
+
+# --- credentials: the fast parser agrees with parse_credentials ----------------------------
+
+_VALUES = [
+    'Digest username="alice", realm="example.com", nonce="n", uri="sip:example.com", '
+    'response="abc", algorithm=MD5, cnonce="c", qop=auth, nc=00000001',
+    'Digest username="a", realm="r", nonce="n", uri="sip:x", response="r", opaque="o"',
+    'digest  username = "a" ,realm="r",, nonce="n", uri="sip:a,b", response="r", qop="auth"',
+    'Digest username="a", realm="r", nonce="n", uri="sip:x", response="r", userhash=TRUE',
+]
+_FALLBACK = [
+    'Digest username="a\\"b", realm="r", nonce="n", uri="sip:x", response="r"',
+    'Digest username="a" realm="r", nonce="n", uri="sip:x", response="r"',
+    'Digest username="a", realm="r", nonce="n", uri="sip:x"',
+    'Digest username="a", username="b", realm="r", nonce="n", uri="sip:x", response="r"',
+    'Digest username*=UTF-8\'\'a, realm="r", nonce="n", uri="sip:x", response="r"',
+    "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+    'Digest username=, realm="r", nonce="n", uri="sip:x", response="r"',
+]
+
+
+@pytest.mark.parametrize("value", _VALUES)
+def test_fast_credentials_matches_parse_credentials(value: str) -> None:
+    for proxy in (False, True):
+        assert fast_credentials(value, proxy=proxy) == parse_credentials(value, proxy=proxy)
+
+
+@pytest.mark.parametrize("value", _FALLBACK)
+def test_fast_credentials_leaves_odd_values_to_the_full_parser(value: str) -> None:
+    assert fast_credentials(value) is None
+
+
+_text = st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_characters='"\\'))
+
+
+@given(
+    username=_text, realm=_text, nonce=_text, uri=_text, response=_text,
+    qop=st.sampled_from([None, "auth", "auth-int"]),
+)  # fmt: skip
+def test_fast_credentials_agrees_on_formatted_values(
+    username: str, realm: str, nonce: str, uri: str, response: str, qop: str | None
+) -> None:
+    creds = Credentials(
+        "Digest", username, realm, nonce, uri, response, algorithm="MD5", cnonce="c",
+        qop=qop, nc="00000001" if qop else None,
+    )  # fmt: skip
+    value = format_credentials(creds)
+    fast = fast_credentials(value)
+    assert fast is None or fast == parse_credentials(value)
+
+
+# --- the registrar's caches ------------------------------------------------------------------
+
+
+def test_parsed_values_are_those_of_the_parser() -> None:
+    to, aor = fast.to_address("Alice <sip:%61lice@Example.COM;transport=udp>;tag=1")
+    assert to == parse_name_addr("Alice <sip:%61lice@Example.COM;transport=udp>;tag=1")
+    assert aor == "sip:alice@example.com"
+    value = "<sip:alice@192.0.2.1:5060>;expires=60;q=0.5"
+    contact = fast.contact(value)
+    assert contact.address == parse_name_addr(value)
+    assert (contact.uri, contact.expires, contact.params) == (
+        "sip:alice@192.0.2.1:5060", "60", (("q", "0.5"),)
+    )  # fmt: skip
+    for _ in range(2):  # what fails is not kept: it fails again
+        with pytest.raises(SipParseError):
+            fast.contact("<sip:alice@>")
+
+
+def test_request_uris_remember_failures_as_none() -> None:
+    uris = fast.RequestUris()
+    assert uris.get("sip:example.com") == parse_uri("sip:example.com", allow_headers=False)
+    assert uris.get("sip:example.com") is uris.get("sip:example.com")
+    assert uris.get("sip:exa%mple.com") is None
+    assert uris.get("sip:exa%mple.com") is None
+
+
+def test_date_cache_formats_once_per_second() -> None:
+    dates = fast.DateCache()
+    assert dates.get(1_700_000_000.2) == http_date(1_700_000_000) == dates.get(1_700_000_000.9)
+    assert dates.get(1_700_000_001.0) == http_date(1_700_000_001)
+
+
+def test_ha1_and_challenge_templates_agree_with_the_digest_code() -> None:
+    ha1 = fast.Ha1Cache()
+    assert ha1.get("sha-256", "alice", "r", "pw") == compute_ha1("SHA-256", "alice", "r", "pw")
+    assert ha1.get("SHA-256", "alice", "r", "other") == compute_ha1("SHA-256", "alice", "r", "pw")
+    templates = fast.ChallengeTemplates(("SHA-256", "MD5"), ("auth",))
+    for stale in (False, True):
+        assert templates.values("example.com", "n0nce", stale) == [
+            format_challenge(
+                Challenge("Digest", "example.com", "n0nce", algorithm=alg, qop_options=("auth",),
+                          stale=stale)
+            )
+            for alg in ("SHA-256", "MD5")
+        ]  # fmt: skip
+
+
+def test_held_responses_are_replayed_until_timer_j_then_purged() -> None:
+    cache = fast.RetransmissionCache()
+    request = parse_message(_REQUEST)
+    assert isinstance(request, Request)
+    response = make_response(request, 401)
+    done = Attempt("REGISTER", ("192.0.2.1", 5060), "UDP", 0.0)
+    done.call_id, done.cseq, done.aor, done.auth_user = "c", 1, "sip:a@b", "a"
+    cache.hold(("k",), response, done, 10.0)
+    again = Attempt("REGISTER", ("192.0.2.1", 5060), "UDP", 11.0)
+    assert cache.replay(("k",), again, 11.0) is response
+    assert (again.call_id, again.cseq, again.aor, again.auth_user) == ("c", 1, "sip:a@b", "a")
+    until = 10.0 + fast.RETRANSMISSION_HOLD
+    assert cache.replay(("k",), again, until) is None
+    cache.purge(until - 1)
+    assert len(cache) == 1
+    cache.purge(until)
+    assert len(cache) == 0
+
+
+def test_via_parts_of_the_plain_and_the_general_shape_agree() -> None:
+    plain = "SIP/2.0/UDP 192.0.2.1:5060;rport;branch=z9hG4bK1"
+    assert fast.via_parts(plain) == fast.via_parts(_general(plain)) == (
+        "SIP/2.0/UDP 192.0.2.1:5060", "192.0.2.1", ["rport", "branch=z9hG4bK1"]
+    )  # fmt: skip
+    assert fast.via_parts("not a via") is None

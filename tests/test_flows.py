@@ -373,7 +373,7 @@ def test_401_ladder_addresses_times_and_registrar_view() -> None:
     assert isinstance(peer, RegistrarPeer)
     assert [a.mistake_ids for a in peer.attempts] == [["no-credentials"], []]
     assert [(a["realm"], a["proxy"], a["algorithm"], a["nc"]) for a in outcome.auth] == [
-        ("example.com", False, "SHA-256", "00000001")
+        ("example.com", False, "MD5", "00000001")
     ]
     assert outcome.contact_sent == "sip:alice@127.0.0.1:40000"
     assert [(b.contact, b.expires, b.ours) for b in outcome.bindings] == [

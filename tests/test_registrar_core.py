@@ -7,17 +7,17 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
+from sipcheck.cli.registrar_run import registrar_config
 from sipcheck.errors import ConfigError
 from sipcheck.sip.digest.compute import answer_challenge, compute_ha1, compute_response
 from sipcheck.sip.digest.nonces import NONCE_LENGTH, NonceManager
 from sipcheck.sip.registrar.attempt import MISTAKE_IDS, SEVERITY, Attempt
 from sipcheck.sip.registrar.bindings import Binding, BindingStore
+from sipcheck.sip.registrar.config import DEFAULT_ALGORITHMS
 from sipcheck.sip.registrar.core import Account, Registrar, RegistrarConfig, RegistrarResult
-from sipcheck.sip.registrar.fast import fast_credentials
 from sipcheck.sip.registrar.responses import http_date, make_response, stamp_via
+from sipcheck.sip.registrar.service import RegistrarService
 from sipcheck.sip.wire.auth import (
     Challenge,
     Credentials,
@@ -27,9 +27,11 @@ from sipcheck.sip.wire.auth import (
 )
 from sipcheck.sip.wire.message import Request, Response
 from sipcheck.sip.wire.parser import parse_message
+from sipcheck.trace import Address
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 SOURCE = ("192.0.2.1", 5060)
+LOCAL = Address("192.0.2.254", 5060)
 NONCE_RE = re.compile(rf"[A-Za-z0-9_-]{{{NONCE_LENGTH}}}\Z")
 T0 = 1000.0
 
@@ -468,8 +470,10 @@ def test_version_require_domain_and_bad_requests() -> None:
     assert response_of(other).status == 404 and ids(other) == ["domain-not-served"]
     cseq = send(registrar, register(1, branch="c", extra=("CSeq: 9 REGISTER",)))
     assert response_of(cseq).start_line() == "SIP/2.0 400 Several CSeq headers"
-    garbage = registrar.handle_bytes(b"HELLO\r\n\r\n", T0, source=SOURCE, transport="UDP")
-    assert garbage.response is None and ids(garbage) == ["bad-request"]
+    garbage = RegistrarService(registrar).receive(
+        b"HELLO\r\n\r\n", source=Address(*SOURCE), local=LOCAL, transport="udp", now=T0
+    )
+    assert garbage.sends == () and garbage.handled[0].mistake_ids == ["bad-request"]
     to = send(registrar, register(1, branch="t", to="<sip:bob@example.net>"))
     assert response_of(to).status == 401  # authentication comes before the AoR check
     assert isinstance(to.attempt, Attempt) and to.attempt.aor == "sip:bob@example.net"
@@ -489,6 +493,36 @@ def test_bad_contact_is_400_after_authentication() -> None:
     first = response_of(send(registrar, register(1, contact="<sip:alice@>")))
     result = send(registrar, register(2, auth=answer(first), contact="<sip:alice@>"))
     assert response_of(result).status == 400 and ids(result) == ["bad-request"]
+
+
+def test_one_md5_challenge_is_the_default() -> None:
+    assert RegistrarConfig().algorithms == DEFAULT_ALGORITHMS == ("MD5",)
+    assert registrar_config({"accounts": ["alice:pw"]}).algorithms == ("MD5",)
+
+
+@pytest.mark.parametrize(
+    ("given", "offered"),
+    [
+        (("SHA-256,MD5",), ("SHA-256", "MD5")),
+        (("md5,sha-256",), ("SHA-256", "MD5")),  # RFC 8760 §2.4: strongest first
+        (("MD5", "SHA-512-256"), ("SHA-512-256", "MD5")),
+        (("sha-256-sess, SHA-256 ,md5,MD5",), ("SHA-256-sess", "SHA-256", "MD5")),
+        (("SHA-256",), ("SHA-256",)),
+    ],
+)
+def test_algorithm_option_is_a_list_offered_strongest_first(
+    given: tuple[str, ...], offered: tuple[str, ...]
+) -> None:
+    config = registrar_config({"accounts": ["alice:pw"], "algorithms": given})
+    assert config.algorithms == offered
+    registrar = Registrar(config, SECRET)
+    first = response_of(send(registrar, register(1)))
+    assert [c.algorithm for c in challenges(first)] == list(offered)
+
+
+def test_an_unknown_algorithm_is_a_usage_error() -> None:
+    with pytest.raises(ConfigError, match="SHA-1"):
+        registrar_config({"accounts": ["alice:pw"], "algorithms": ("SHA-1,MD5",)})
 
 
 def test_config_is_checked() -> None:
@@ -616,53 +650,3 @@ def test_binding_store_purge() -> None:
     assert store.bindings("sip:a@x", 9.9) == [b] and store.bindings("sip:a@x", 10.0) == []
     assert store.purge(15.0) == 1 and len(store) == 1 and list(store.aors()) == ["sip:b@x"]
     assert b.contact_value(9.6) == "<sip:a@h>;expires=1"
-
-
-# --- the fast credentials parser agrees with parse_credentials -------------------------
-
-_VALUES = [
-    'Digest username="alice", realm="example.com", nonce="n", uri="sip:example.com", '
-    'response="abc", algorithm=MD5, cnonce="c", qop=auth, nc=00000001',
-    'Digest username="a", realm="r", nonce="n", uri="sip:x", response="r", opaque="o"',
-    'digest  username = "a" ,realm="r",, nonce="n", uri="sip:a,b", response="r", qop="auth"',
-    'Digest username="a", realm="r", nonce="n", uri="sip:x", response="r", userhash=TRUE',
-]
-_FALLBACK = [
-    'Digest username="a\\"b", realm="r", nonce="n", uri="sip:x", response="r"',
-    'Digest username="a" realm="r", nonce="n", uri="sip:x", response="r"',
-    'Digest username="a", realm="r", nonce="n", uri="sip:x"',
-    'Digest username="a", username="b", realm="r", nonce="n", uri="sip:x", response="r"',
-    'Digest username*=UTF-8\'\'a, realm="r", nonce="n", uri="sip:x", response="r"',
-    "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
-    'Digest username=, realm="r", nonce="n", uri="sip:x", response="r"',
-]
-
-
-@pytest.mark.parametrize("value", _VALUES)
-def test_fast_credentials_matches_parse_credentials(value: str) -> None:
-    for proxy in (False, True):
-        assert fast_credentials(value, proxy=proxy) == parse_credentials(value, proxy=proxy)
-
-
-@pytest.mark.parametrize("value", _FALLBACK)
-def test_fast_credentials_leaves_odd_values_to_the_full_parser(value: str) -> None:
-    assert fast_credentials(value) is None
-
-
-_text = st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_characters='"\\'))
-
-
-@given(
-    username=_text, realm=_text, nonce=_text, uri=_text, response=_text,
-    qop=st.sampled_from([None, "auth", "auth-int"]),
-)  # fmt: skip
-def test_fast_credentials_agrees_on_formatted_values(
-    username: str, realm: str, nonce: str, uri: str, response: str, qop: str | None
-) -> None:
-    creds = Credentials(
-        "Digest", username, realm, nonce, uri, response, algorithm="MD5", cnonce="c",
-        qop=qop, nc="00000001" if qop else None,
-    )  # fmt: skip
-    value = format_credentials(creds)
-    fast = fast_credentials(value)
-    assert fast is None or fast == parse_credentials(value)

@@ -15,6 +15,7 @@ from sipcheck.errors import TransportError
 from sipcheck.net.server import PORT_PICKS, RegistrarServer
 from sipcheck.sip.registrar.config import RegistrarConfig
 from sipcheck.sip.registrar.core import Registrar
+from sipcheck.sip.registrar.service import RegistrarService
 from sipcheck.trace import Address
 
 
@@ -44,7 +45,7 @@ def tcp_taken_udp_bound() -> Iterator[tuple[socket.socket, int]]:
 
 def _listen(host: str, port: int) -> tuple[Address, Address]:
     async def run() -> tuple[Address, Address]:
-        server = RegistrarServer(Registrar(RegistrarConfig(), b"k" * 32))
+        server = RegistrarServer(RegistrarService(Registrar(RegistrarConfig(), b"k" * 32)))
         try:
             return await server.listen_udp_and_tcp(host, port)
         finally:

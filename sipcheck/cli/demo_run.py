@@ -27,6 +27,7 @@ from sipcheck.outcome import build_outcome
 from sipcheck.sip.client.registration import Mode, Registration
 from sipcheck.sip.registrar.authenticator import Account as ServerAccount
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
+from sipcheck.sip.registrar.service import RegistrarService
 from sipcheck.trace import Outcome, Trace
 
 DOMAIN = "example.com"  # RFC 2606: reserved for examples; never resolved here
@@ -82,7 +83,8 @@ async def _start_registrar(challenge: ChallengeKind, transport: str) -> tuple[Re
     config = RegistrarConfig(
         accounts={"alice": ServerAccount(PASSWORD)}, challenge=challenge, min_expires=60
     )
-    server = RegistrarServer(Registrar(config, secrets.token_bytes(32)), record=False)
+    core = RegistrarService(Registrar(config, secrets.token_bytes(32)), record=False)
+    server = RegistrarServer(core)
     address = await server.listen(transport, LOOPBACK, 0)
     return server, address.port
 

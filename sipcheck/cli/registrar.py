@@ -16,12 +16,19 @@ Listens on UDP and TCP at each --listen address (TLS too with --cert/--key or
 --self-signed, on the next port up). Ctrl-C stops it and prints a summary.
 
 \b
+By default it challenges once, with MD5 and qop auth: what every client
+answers. --algorithm SHA-256,MD5 offers one challenge per algorithm, the
+strongest first (RFC 8760). A challenge left unanswered for 4 s is reported
+with what was offered and what to try.
+
+\b
 Examples:
   sipcheck registrar --account alice:secret
   sipcheck registrar --listen 0.0.0.0:5060 --account 1001:1001-auth:s3cret
-  sipcheck registrar --account alice:secret --challenge proxy --algorithm SHA-256
+  sipcheck registrar --account alice:secret --challenge proxy --algorithm SHA-256,MD5
   sipcheck registrar --accounts-file accounts.toml --min-expires 120 --json
   sipcheck registrar --account alice:secret --self-signed --listen 127.0.0.1:5060
+  sipcheck registrar --account alice:secret --self-signed --tls-max 1.2
   sipcheck registrar --account alice:secret --drop 0.2 --busy 0.1 --quiet
 """
 
@@ -57,8 +64,10 @@ Examples:
     "--algorithm",
     "algorithms",
     multiple=True,
-    metavar="NAME",
-    help="Digest algorithm to offer (repeatable, in order; default SHA-256 and MD5).",
+    metavar="NAME[,NAME...]",
+    help="Digest algorithms to offer, one challenge each, strongest first (RFC 8760): "
+    "MD5, SHA-256, SHA-512-256 and their -sess forms. Default: MD5 alone, which every "
+    "client answers.",
 )
 @click.option(
     "--qop",
@@ -83,6 +92,20 @@ Examples:
     "--key", "key_file", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM)."
 )
 @click.option("--self-signed", is_flag=True, help="Make a throwaway self-signed certificate.")
+@click.option(
+    "--tls-min",
+    type=click.Choice(["1.2", "1.3"]),
+    default="1.2",
+    show_default=True,
+    help="Lowest TLS version to accept.",
+)
+@click.option(
+    "--tls-max",
+    type=click.Choice(["1.2", "1.3"]),
+    default="1.3",
+    show_default=True,
+    help="Highest TLS version to offer (1.2 for clients that fail on TLS 1.3, like sipsak).",
+)
 @click.option("--drop", type=click.FloatRange(0, 1), default=0.0, help="Share of requests to drop.")
 @click.option("--busy", type=click.FloatRange(0, 1), default=0.0, help="Share answered 503.")
 @click.option("--retry-after", type=click.IntRange(0), default=30, show_default=True)

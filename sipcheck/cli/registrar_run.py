@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import random
 import secrets
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sipcheck.errors import ConfigError
-from sipcheck.outcome import AttemptLog, attempt_outcome
+from sipcheck.sip.registrar.attempts import AttemptLog, attempt_outcome
 from sipcheck.sip.registrar.authenticator import Account
+from sipcheck.sip.registrar.config import DEFAULT_ALGORITHMS, strongest_first
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.sip.wire.hostport import parse_hostport
 from sipcheck.trace import Address
 
 if TYPE_CHECKING:
-    from sipcheck.net.server import Faults
+    from sipcheck.sip.registrar.faults import Faults
 
 GC_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
 
@@ -66,6 +69,19 @@ def load_accounts_file(path: str) -> dict[str, Account]:
     return accounts
 
 
+def algorithms(values: Iterable[str]) -> tuple[str, ...]:
+    """``--algorithm`` values (repeatable, each a comma-separated list), strongest first."""
+    names = [name for value in values for name in value.split(",") if name.strip()]
+    return strongest_first(names) if names else DEFAULT_ALGORITHMS
+
+
+def tls_versions(kw: Mapping[str, Any]) -> tuple[str, str]:
+    low, high = str(kw.get("tls_min") or "1.2"), str(kw.get("tls_max") or "1.3")
+    if float(low) > float(high):
+        raise ConfigError(f"--tls-min {low} is above --tls-max {high}")
+    return low, high
+
+
 def registrar_config(kw: Mapping[str, Any]) -> RegistrarConfig:
     accounts: dict[str, Account] = {}
     if kw.get("accounts_file"):
@@ -85,7 +101,7 @@ def registrar_config(kw: Mapping[str, Any]) -> RegistrarConfig:
         realm=kw.get("realm"),
         accounts=accounts,
         challenge=kw.get("challenge") or "www",
-        algorithms=tuple(kw.get("algorithms") or ()) or ("SHA-256", "MD5"),
+        algorithms=algorithms(kw.get("algorithms") or ()),
         qop=qop,
         min_expires=kw.get("min_expires", 60),
         max_expires=kw.get("max_expires", 3600),
@@ -125,17 +141,32 @@ async def start_server(
     on_attempt: Callable[[AttemptLog], None] | None,
     record: bool,
     faults: Faults | None = None,
+    tls_versions: tuple[str, str] = ("1.2", "1.3"),
 ) -> tuple[Any, list[Listening]]:
-    """Start listeners (UDP and TCP per address, TLS on the next port up)."""
+    """Start listeners (UDP and TCP per address, TLS on the next port up).
+
+    ``tls_versions`` is the lowest and the highest TLS version accepted (``"1.2"``,
+    ``"1.3"``).
+    """
     import ssl
 
     from sipcheck.net.server import RegistrarServer
+    from sipcheck.sip.registrar.service import RegistrarService
 
-    registrar = Registrar(config, secrets.token_bytes(32))
-    server = RegistrarServer(registrar, faults=faults, on_attempt=on_attempt, record=record)
+    core = RegistrarService(
+        Registrar(config, secrets.token_bytes(32)),
+        faults=faults,
+        rng=random.Random(),
+        record=record,
+        wall_start=time.time(),
+    )
+    server = RegistrarServer(core, on_attempt=on_attempt)
     context = None
     if tls_files is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        versions = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+        context.minimum_version = versions[tls_versions[0]]
+        context.maximum_version = versions[tls_versions[1]]
         try:
             context.load_cert_chain(*tls_files)
         except (OSError, ssl.SSLError) as exc:
@@ -156,7 +187,8 @@ def run_registrar(kw: dict[str, Any]) -> int:
     listen = [_listen_address(text) for text in kw.get("listen") or ("127.0.0.1:5060",)]
     if bool(kw.get("cert_file")) != bool(kw.get("key_file")):
         raise ConfigError("--cert and --key go together")
-    from sipcheck.net.server import Faults
+    versions = tls_versions(kw)
+    from sipcheck.sip.registrar.faults import Faults
 
     faults = Faults(
         drop=kw.get("drop", 0.0),
@@ -171,7 +203,9 @@ def run_registrar(kw: dict[str, Any]) -> int:
             tls_files = (kw["cert_file"], kw["key_file"])
         elif kw.get("self_signed"):
             tls_files = self_signed(Path(tmp))
-        return asyncio.run(_serve(config, listen, tls_files, faults, printer, kw.get("duration")))
+        return asyncio.run(
+            _serve(config, listen, tls_files, versions, faults, printer, kw.get("duration"))
+        )
 
 
 def _listen_address(text: str) -> tuple[str, int]:
@@ -183,6 +217,7 @@ async def _serve(
     config: RegistrarConfig,
     listen: list[tuple[str, int]],
     tls_files: tuple[str, str] | None,
+    versions: tuple[str, str],
     faults: Faults,
     printer: _Printer,
     duration: float | None,
@@ -191,11 +226,12 @@ async def _serve(
         config,
         listen,
         tls_files=tls_files,
+        tls_versions=versions,
         on_attempt=printer.attempt if not printer.quiet else None,
         record=not printer.quiet,
         faults=faults,
     )
-    printer.started(bound, config)
+    printer.started(bound, config, versions)
     # Each request allocates and frees many small objects while the registrar holds
     # ~5 per answered request for Timer J (32 s); with the default gen0 threshold
     # (700) the collector runs every few dozen requests and walks the whole heap
@@ -215,7 +251,6 @@ async def _serve(
                 await asyncio.wait_for(stop.wait(), 1.0 if duration is None else min(1.0, duration))
             except (TimeoutError, asyncio.TimeoutError):
                 pass
-            server.flush()
             if duration is not None and server.now() >= duration:
                 break
     finally:
@@ -238,8 +273,16 @@ class _Printer:
 
         return make_console(self.no_color, stderr=stderr)
 
-    def started(self, bound: list[Listening], config: RegistrarConfig) -> None:
-        lines = [f"listening on {b.transport.upper()} {b.address}" for b in bound]
+    def started(
+        self, bound: list[Listening], config: RegistrarConfig, versions: tuple[str, str]
+    ) -> None:
+        low, high = versions
+        tls = f" (TLS {low} only)" if low == high else f" (TLS {low} to {high})"
+        lines = [
+            f"listening on {b.transport.upper()} {b.address}"
+            + (tls if b.transport == "tls" else "")
+            for b in bound
+        ]
         accounts = ", ".join(sorted(config.accounts or {}))
         lines.append(
             f"accounts: {accounts}; challenge {401 if config.challenge == 'www' else 407}, "

@@ -1,34 +1,28 @@
-"""The embedded registrar's I/O shell: listeners feeding the registrar core.
+"""The embedded registrar's I/O shell: sockets on one side, the registrar core on the other.
 
-Requests of one Call-ID are grouped into an attempt with its own Trace (the
-registrar is the local lane) until the registrar answers something other than
-a challenge, or the client's answer was wrong: then ``on_attempt`` gets it.
-With ``record=False`` (``--quiet``, load tests) nothing is kept per request.
+Everything a request means (faults, framing, the Via stamp, the answer, the attempt it
+belongs to) is decided by ``sip.registrar.service.RegistrarService``; this module only
+moves bytes between the listeners and ``RegistrarService.receive``, sends what it
+returns (later, when it says so), arms the one timer ``next_timer`` asks for, and hands
+each ended attempt to ``on_attempt``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import random
+import math
 import socket
 import ssl
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import cast
 
-from sipcheck.errors import SipParseError, TransportError
+from sipcheck.errors import TransportError
 from sipcheck.net.udp_server import UdpListener, bind_udp
-from sipcheck.outcome import AttemptLog
-from sipcheck.sip.registrar.attempt import Attempt
-from sipcheck.sip.registrar.core import Registrar
-from sipcheck.sip.registrar.responses import make_response, stamp_via
-from sipcheck.sip.wire.message import Request
-from sipcheck.sip.wire.parser import StreamFramer, parse_message
-from sipcheck.trace import Address, Trace, TraceEntry
+from sipcheck.sip.registrar.attempts import AttemptLog
+from sipcheck.sip.registrar.service import Output, RegistrarService, Stats
+from sipcheck.trace import Address
 
-IDLE_SECONDS = 32.0  # an attempt left waiting this long is over (Timer F)
 PORT_PICKS = 20  # port 0: UDP picks tried until TCP has the same number free
 
 
@@ -43,47 +37,28 @@ def _listen_error(transport: str, host: str, port: int, exc: OSError) -> Transpo
     )
 
 
-@dataclass(frozen=True)
-class Faults:
-    drop: float = 0.0  # share of requests silently dropped
-    busy: float = 0.0  # share of requests answered 503
-    retry_after: int = 30
-    delay: float = 0.0  # seconds before each response
-
-
-@dataclass
-class Stats:
-    requests: int = 0
-    responses: dict[int, int] = field(default_factory=dict)
-    dropped: int = 0
-    unparseable: int = 0
-
-
 class RegistrarServer:
     def __init__(
         self,
-        registrar: Registrar,
+        core: RegistrarService,
         *,
-        faults: Faults | None = None,
-        rng: random.Random | None = None,
         on_attempt: Callable[[AttemptLog], None] | None = None,
-        record: bool = True,
     ) -> None:
-        self.registrar = registrar
-        self.faults = faults or Faults()
-        self.rng = rng or random.Random()
+        self.core = core
         self.on_attempt = on_attempt
-        self.record = record
-        self.stats = Stats()
         self.loop = asyncio.get_running_loop()
-        self.t0 = self.loop.time()
-        self.wall0 = time.time()
-        self._open: dict[str, AttemptLog] = {}
+        self.t0 = self.loop.time()  # the core's now == 0
         self._closers: list[Callable[[], None]] = []
         self._servers: list[asyncio.base_events.Server] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
 
     def now(self) -> float:
         return self.loop.time() - self.t0
+
+    @property
+    def stats(self) -> Stats:
+        return self.core.stats
 
     # ------------------------------------------------------------ listeners
 
@@ -157,9 +132,12 @@ class RegistrarServer:
             server.close()
         for server in self._servers:
             await server.wait_closed()
-        self.flush(everything=True)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._deliver(self.core.close(self.now()))
 
-    # ------------------------------------------------------------ requests
+    # ------------------------------------------------------------ bytes
 
     def handle(
         self,
@@ -169,115 +147,58 @@ class RegistrarServer:
         transport: str,
         send: Callable[[bytes], None],
     ) -> None:
-        stats = self.stats
-        stats.requests += 1
-        faults = self.faults
-        if faults.drop and self.rng.random() < faults.drop:
-            stats.dropped += 1
-            return
-        try:
-            message = parse_message(data, stream=transport != "udp")
-        except SipParseError as exc:
-            stats.unparseable += 1
-            if self.record:
-                self._unparseable(data, exc, source, local, transport)
-            return
-        if not isinstance(message, Request):
-            return
-        now = self.now()
-        stamp_via(message, source.host, source.port)
-        if faults.busy and self.rng.random() < faults.busy:
-            response = make_response(
-                message, 503, None, headers=[("Retry-After", str(faults.retry_after))]
-            )
-            result_attempt = Attempt(message.method, (source.host, source.port), transport, now)
-            result_attempt.status, result_attempt.reason = 503, response.reason
-            out = response.to_bytes()
-        else:
-            result = self.registrar.handle(
-                message,
-                now,
-                source=(source.host, source.port),
-                transport=transport.upper(),
-                wall_time=self.wall0 + now,
-            )
-            if result.response is None:
-                return
-            result_attempt = result.attempt
-            out = result.response.to_bytes()
-        status = result_attempt.status
-        stats.responses[status] = stats.responses.get(status, 0) + 1
-        if faults.delay:
-            self.loop.call_later(faults.delay, send, out)
-        else:
-            send(out)
-        if self.record:
-            self._remember(data, out, message, result_attempt, source, local, transport, now)
+        self.feed(data, source, local, transport, send)
 
-    def _remember(
+    def feed(
         self,
         data: bytes,
-        out: bytes,
-        request: Request,
-        attempt: Attempt,
         source: Address,
         local: Address,
         transport: str,
-        now: float,
-    ) -> None:
-        call_id = request.call_id or f"?{source}"
-        log = self._open.get(call_id)
-        if log is None:
-            log = AttemptLog(call_id, Trace(wall_start=self.wall0 + now), started=now)
-            self._open[call_id] = log
-        start = log.started
-        retrans = attempt.retransmission
-        log.trace.add(TraceEntry("in", now - start, local, source, transport, data, retrans))
-        sent_at = now - start + self.faults.delay
-        log.trace.add(TraceEntry("out", sent_at, local, source, transport, out, retrans))
-        log.requests.append(attempt)
-        log.last_seen = now
-        # A challenge or a 423 is normally followed by a better request; a
-        # mistake in the client's answer ends the attempt (it rarely recovers).
-        finished = attempt.status not in (401, 407, 423) or any(
-            m.severity == "error" and m.id != "interval-too-brief" for m in attempt.mistakes
+        send: Callable[[bytes], None],
+    ) -> Output:
+        out = self.core.receive(
+            data, source=source, local=local, transport=transport, now=self.now()
         )
-        if finished:
-            del self._open[call_id]
-            if self.on_attempt is not None:
-                self.on_attempt(log)
-        self.flush()
+        for reply, delay in out.sends:
+            if delay:
+                self.loop.call_later(delay, send, reply)
+            else:
+                send(reply)
+        if out.ended:
+            self._deliver(out.ended)
+        if self.core.record:
+            self._arm()
+        return out
 
-    def _unparseable(
-        self, data: bytes, exc: SipParseError, source: Address, local: Address, transport: str
-    ) -> None:
-        """Show the device's broken message and why it cannot be answered."""
-        now = self.now()
-        attempt = Attempt("?", (source.host, source.port), transport, now)
-        attempt.add("bad-request", f"unparseable message, not answered: {exc}")
-        log = AttemptLog(f"?{source}", Trace(wall_start=self.wall0 + now), started=now)
-        log.trace.add(TraceEntry("in", 0.0, local, source, transport, data, note=str(exc)))
-        log.requests.append(attempt)
-        if self.on_attempt is not None:
-            self.on_attempt(log)
+    # ------------------------------------------------------------ the timer
 
-    def flush(self, *, everything: bool = False) -> None:
-        """Hand over attempts that were left waiting (the client gave up)."""
-        if not self._open:
+    def _arm(self) -> None:
+        due = self.core.next_timer()
+        if due is None or due >= self._timer_at:
             return
-        now = self.now()
-        for call_id, log in list(self._open.items()):
-            if everything or now - log.last_seen > IDLE_SECONDS:
-                del self._open[call_id]
-                if self.on_attempt is not None:
-                    self.on_attempt(log)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = due
+        self._timer = self.loop.call_at(self.t0 + due, self._fire)
+
+    def _fire(self) -> None:
+        # asyncio may run a timer a clock tick early: never pass a now before its due time.
+        now = max(self.now(), self._timer_at)
+        self._timer, self._timer_at = None, math.inf
+        self._deliver(self.core.handle_timer(now))
+        self._arm()
+
+    def _deliver(self, logs: Iterable[AttemptLog]) -> None:
+        if self.on_attempt is not None:
+            for log in logs:
+                self.on_attempt(log)
 
 
 class _StreamServerProtocol(asyncio.Protocol):
     def __init__(self, server: RegistrarServer, transport_name: str) -> None:
         self.server = server
         self.transport_name = transport_name
-        self.framer = StreamFramer()
         self.transport: asyncio.Transport | None = None
         self.peer = Address("", 0)
         self.local = Address("", 0)
@@ -292,15 +213,9 @@ class _StreamServerProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         transport = self.transport
         assert transport is not None
-        try:
-            messages = self.framer.feed(data)
-        except SipParseError:
-            # RFC 3261 §18.3: a stream that cannot be framed must be closed.
+        out = self.server.feed(data, self.peer, self.local, self.transport_name, transport.write)
+        if out.close:
             transport.close()
-            return
-        pings = self.framer.pings
-        if pings:
-            self.framer.pings = 0
-            transport.write(b"\r\n" * pings)  # RFC 5626 §3.5.1 pong
-        for message in messages:
-            self.server.handle(message, self.peer, self.local, self.transport_name, transport.write)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.core.connection_lost(self.peer, self.local, self.transport_name)

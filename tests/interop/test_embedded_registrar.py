@@ -133,6 +133,21 @@ def test_tls_verified_with_ca_file_and_refused_without(tmp_path: Path) -> None:
     assert insecure["result"] == "registered"
 
 
+def test_tls_versions_are_limited_by_tls_max_and_min(tmp_path: Path) -> None:
+    cert, key = _make_cert(tmp_path)
+    files = ["--account", "alice:s3cret-pw", "--cert", str(cert), "--key", str(key)]
+    with registrar([*files, "--tls-max", "1.2"]) as s:
+        assert any("(TLS 1.2 only)" in line for line in s.banner)
+        capped = _register(s.ports["tls"], "--transport", "tls", "--ca-file", str(cert))
+    with registrar(files) as s:
+        default = _register(s.ports["tls"], "--transport", "tls", "--ca-file", str(cert))
+    assert capped["result"] == default["result"] == "registered"
+    assert capped["tls"]["version"] == "TLSv1.2"  # type: ignore[index]
+    assert default["tls"]["version"] == "TLSv1.3"  # type: ignore[index]
+    bad = sipcheck("registrar", "--account", "a:b", "--tls-min", "1.3", "--tls-max", "1.2")
+    assert bad.status == 2 and "--tls-min 1.3 is above --tls-max 1.2" in bad.stderr
+
+
 def test_nothing_listening_is_reported_at_once() -> None:
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     probe.bind(("127.0.0.1", 0))

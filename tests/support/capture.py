@@ -12,6 +12,8 @@ from types import TracebackType
 from typing import Literal
 
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
+from sipcheck.sip.registrar.service import RegistrarService
+from sipcheck.trace import Address
 
 
 class CapturingRegistrar:
@@ -21,7 +23,7 @@ class CapturingRegistrar:
         self, accounts: Mapping[str, str], challenge: Literal["www", "proxy"] = "www"
     ) -> None:
         config = RegistrarConfig(accounts=dict(accounts), challenge=challenge)
-        self.registrar = Registrar(config, secrets.token_bytes(32))
+        self.registrar = RegistrarService(Registrar(config, secrets.token_bytes(32)), record=False)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.05)
@@ -64,10 +66,14 @@ class CapturingRegistrar:
             except OSError:
                 return
             self.received.append(data)
-            result = self.registrar.handle_bytes(
-                data, time.monotonic() - start, source=(source[0], source[1]), transport="UDP"
+            local = self.sock.getsockname()
+            result = self.registrar.receive(
+                data,
+                source=Address(source[0], source[1]),
+                local=Address(local[0], local[1]),
+                transport="udp",
+                now=time.monotonic() - start,
             )
-            if result.response is not None:
-                out = result.response.to_bytes()
-                self.sent.append(out)
-                self.sock.sendto(out, source)
+            for send in result.sends:
+                self.sent.append(send.data)
+                self.sock.sendto(send.data, source)

@@ -13,17 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sipcheck.errors import DigestError, SipParseError
-from sipcheck.sip.digest.compute import compute_ha1, verify_credentials
+from sipcheck.sip.digest.compute import verify_credentials
 from sipcheck.sip.digest.explain import diagnose_wrong_response, same_uri
 from sipcheck.sip.digest.nonces import NonceManager
 from sipcheck.sip.registrar.attempt import Attempt
-from sipcheck.sip.registrar.fast import fast_credentials
-from sipcheck.sip.wire.auth import Challenge, Credentials, format_challenge, parse_credentials
+from sipcheck.sip.registrar.fast import ChallengeTemplates, Ha1Cache, fast_credentials
+from sipcheck.sip.wire.auth import Credentials, parse_credentials
 from sipcheck.sip.wire.message import Request
 
-_PLACEHOLDER = "NONCE-PLACEHOLDER"
 _HEX = frozenset("0123456789abcdefABCDEF")
-_MAX_CACHE = 10_000
 
 
 @dataclass(frozen=True)
@@ -68,46 +66,17 @@ class Authenticator:
         self.other_key = "authorization" if proxy else "proxy-authorization"
         self.nonces = nonces
         self.strict_uri = strict_uri
-        self._ha1: dict[tuple[str, str, str], str] = {}
-        self._templates: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+        self._ha1 = Ha1Cache()
+        self._templates = ChallengeTemplates(self.algorithms, qop_options)
 
     # --- challenges ----------------------------------------------------------------
 
     def challenge(self, realm: str, now: float, *, stale: bool = False) -> Refusal:
         nonce = self.nonces.issue(now, realm)
-        templates = self._templates.get((realm, stale))
-        if templates is None:
-            templates = [self._template(realm, alg, stale) for alg in self.algorithms]
-            if len(self._templates) >= _MAX_CACHE:
-                self._templates.clear()
-            self._templates[(realm, stale)] = templates
         name = self.challenge_header
-        return Refusal(self.status, [(name, head + nonce + tail) for head, tail in templates])
-
-    def _template(self, realm: str, algorithm: str, stale: bool) -> tuple[str, str]:
-        """The challenge text around its nonce (formatted once per realm)."""
-        text = format_challenge(
-            Challenge(
-                "Digest",
-                realm,
-                _PLACEHOLDER,
-                algorithm=algorithm,
-                qop_options=self.qop_options,
-                stale=stale,
-            )
+        return Refusal(
+            self.status, [(name, value) for value in self._templates.values(realm, nonce, stale)]
         )
-        head, _, tail = text.partition(_PLACEHOLDER)
-        return head, tail
-
-    def _ha1_for(self, algorithm: str, username: str, realm: str, password: str) -> str:
-        key = (algorithm.upper(), username, realm)
-        ha1 = self._ha1.get(key)
-        if ha1 is None:
-            ha1 = compute_ha1(algorithm, username, realm, password)
-            if len(self._ha1) >= _MAX_CACHE:
-                self._ha1.clear()
-            self._ha1[key] = ha1
-        return ha1
 
     # --- checking an answer ----------------------------------------------------------
 
@@ -241,7 +210,7 @@ class Authenticator:
             )
             if self.strict_uri:
                 return Refusal(400, [])
-        ha1 = self._ha1_for(algorithm, creds.username, realm, account.password)
+        ha1 = self._ha1.get(algorithm, creds.username, realm, account.password)
         try:
             ok = verify_credentials(creds, ha1=ha1, method=request.method, body=request.body)
         except DigestError as exc:

@@ -33,6 +33,13 @@ class Binding:
         return f"<{self.contact}>{params};expires={self.remaining(now)}"
 
 
+def aor_of(uri: SipUri) -> str:
+    """Canonical AoR (RFC 3261 §10.3 step 5): parameters dropped, user unescaped, host
+    lower."""
+    user = uri.user_unescaped
+    return f"{uri.scheme}:{user}@{uri.host.lower()}" if user else f"{uri.scheme}:{uri.host.lower()}"
+
+
 def contact_key(uri: Uri) -> str:
     """A comparison key for contact URIs, after RFC 3261 §19.1.4.
 

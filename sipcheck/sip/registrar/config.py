@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from sipcheck.errors import ConfigError
-from sipcheck.sip.digest.compute import is_supported_algorithm
+from sipcheck.sip.digest.compute import DEFAULT_ALGORITHM_PREFERENCE, is_supported_algorithm
 from sipcheck.sip.registrar.authenticator import Account
+
+# One MD5 challenge by default: every client answers MD5, and some (sipsak 0.9.8,
+# SIPp 3.6, baresip 1.0) give up at a first challenge they cannot answer.
+DEFAULT_ALGORITHMS = ("MD5",)
+
+
+def strongest_first(names: Iterable[str]) -> tuple[str, ...]:
+    """Algorithm names, each once, canonically spelled, the strongest first.
+
+    RFC 8760 §2.4: one challenge per algorithm, in the order the server prefers them;
+    RFC 7616 §3.7 says to prefer the strongest. ``-sess`` forms rank with their hash.
+    Names that are no algorithm are kept (``RegistrarConfig`` refuses them).
+    """
+    seen: dict[str, str] = {}
+    for name in names:
+        upper = name.strip().upper()
+        if not upper:
+            continue
+        spelled = upper[: -len("-SESS")] + "-sess" if upper.endswith("-SESS") else upper
+        seen.setdefault(spelled.upper(), spelled)
+    rank = {base: i for i, base in enumerate(DEFAULT_ALGORITHM_PREFERENCE)}
+
+    def strength(spelled: str) -> int:
+        base = spelled[: -len("-sess")] if spelled.endswith("-sess") else spelled
+        return rank.get(base, len(rank))
+
+    return tuple(sorted(seen.values(), key=strength))
 
 
 @dataclass(frozen=True)
@@ -19,12 +46,14 @@ class RegistrarConfig:
     account that may register its own name); ``None`` switches authentication off.
     ``realm`` None uses the Request-URI's host. ``qop`` is ``auth``, ``auth-int``,
     ``auth,auth-int`` or None (RFC 2069 style answers). ``domains`` None serves any.
+    ``algorithms`` are offered in the order given, one challenge each (the CLI orders
+    them with ``strongest_first``).
     """
 
     realm: str | None = None
     accounts: Mapping[str, Account | str] | None = field(default_factory=dict)
     challenge: Literal["www", "proxy"] = "www"
-    algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     qop: str | None = "auth"
     min_expires: int = 60
     max_expires: int = 3600

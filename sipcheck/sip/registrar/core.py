@@ -2,8 +2,9 @@
 
 Sans-I/O: ``Registrar.handle`` takes a parsed request, the caller's monotonic ``now``
 and where the request came from, and returns the response to send plus an ``Attempt``
-recording what happened and what the client did wrong. The net shell stamps the top
-Via (``responses.stamp_via``) before calling it, and passes the wall-clock time for the
+recording what happened and what the client did wrong. It is one step of
+``service.RegistrarService.receive``, the core's entry point for bytes, which parses,
+stamps the top Via (``responses.stamp_via``) and passes the wall-clock time for the
 Date header as ``wall_time``.
 
 Processing order follows RFC 3261 §10.3:
@@ -22,35 +23,24 @@ Processing order follows RFC 3261 §10.3:
 
 The core also absorbs retransmissions (§17.2.3 matching on the top Via, Call-ID, CSeq,
 From): a retransmitted request gets the same response again without being processed a
-second time, so a lost 200 over UDP does not turn into a nonce-count replay.
+second time, so a lost 200 over UDP does not turn into a nonce-count replay (the
+responses are held in ``fast.RetransmissionCache``).
 """
 
 from __future__ import annotations
 
-from collections import deque
-
-from sipcheck.errors import SipParseError
 from sipcheck.sip.digest.nonces import NonceManager
 from sipcheck.sip.registrar.attempt import Attempt, RegistrarResult
 from sipcheck.sip.registrar.authenticator import Account, Authenticator
 from sipcheck.sip.registrar.bindings import Binding, BindingStore
 from sipcheck.sip.registrar.config import RegistrarConfig
-from sipcheck.sip.registrar.register_flow import (
-    SUPPORTED_OPTIONS,
-    RegisterFlow,
-    Reply,
-    index_headers,
-)
+from sipcheck.sip.registrar.fast import RetransmissionCache, index_headers, transaction_key
+from sipcheck.sip.registrar.register_flow import SUPPORTED_OPTIONS, RegisterFlow, Reply
 from sipcheck.sip.registrar.responses import make_response
-from sipcheck.sip.wire.headers import split_list
 from sipcheck.sip.wire.message import Request, Response
-from sipcheck.sip.wire.parser import parse_message
 
 ALLOW = "REGISTER, OPTIONS"
 SUPPORTED = tuple(sorted(SUPPORTED_OPTIONS))
-RETRANSMISSION_HOLD = 32.0  # Timer J for UDP: 64*T1 (RFC 3261 §17.2.2)
-_MAX_RETRANSMISSION_CACHE = 200_000
-_Held = tuple[float, Response, str | None, int | None, str | None, str | None]
 
 __all__ = [
     "ALLOW", "SUPPORTED", "Account", "Attempt", "Binding", "Registrar", "RegistrarConfig",
@@ -79,34 +69,10 @@ class Registrar:
         )
         self._flow = RegisterFlow(config, self.store, self.auth if accounts is not None else None)
         self._server = ("Server", config.server)
-        # transaction key -> (held until, response, call_id, cseq, aor, auth_user): a
-        # flat tuple rather than the whole result, because a busy registrar holds
-        # hundreds of thousands of these and the garbage collector visits each object.
-        self._recent: dict[tuple[str, ...], _Held] = {}
-        self._recent_order: deque[tuple[float, tuple[str, ...]]] = deque()
+        self._retransmissions = RetransmissionCache()
         self._next_purge = 0.0
 
     # --- entry points ------------------------------------------------------------------
-
-    def handle_bytes(
-        self,
-        data: bytes,
-        now: float,
-        *,
-        source: tuple[str, int],
-        transport: str,
-        wall_time: float | None = None,
-    ) -> RegistrarResult:
-        """Parse and handle one message; unparseable bytes and responses get no reply."""
-        try:
-            message = parse_message(data, stream=transport.upper() not in ("UDP", "DTLS"))
-        except SipParseError as exc:
-            attempt = Attempt("?", source, transport, now)
-            attempt.add("bad-request", f"unparseable message: {exc}")
-            return RegistrarResult(None, attempt)
-        if isinstance(message, Response):
-            return RegistrarResult(None, Attempt(message.start_line(), source, transport, now))
-        return self.handle(message, now, source=source, transport=transport, wall_time=wall_time)
 
     def handle(
         self,
@@ -128,13 +94,10 @@ class Registrar:
             and transport.upper() == "UDP"
             and request.method != "ACK"
         ):
-            key = _transaction_key(request, idx)
+            key = transaction_key(request, idx)
             if key is not None:
-                held = self._recent.get(key)
-                if held is not None and held[0] > now:
-                    _, response, attempt.call_id, attempt.cseq, attempt.aor, attempt.auth_user = (
-                        held
-                    )
+                response = self._retransmissions.replay(key, attempt, now)
+                if response is not None:
                     attempt.retransmission = True
                     attempt.add("retransmission", "a retransmission: the last response is resent")
                     return self._finish(response, attempt)
@@ -146,7 +109,7 @@ class Registrar:
         )
         result = self._finish(response, attempt)
         if key is not None:
-            self._hold(key, response, attempt, now)
+            self._retransmissions.hold(key, response, attempt, now)
         return result
 
     def bindings(self, aor: str, now: float) -> list[Binding]:
@@ -156,12 +119,7 @@ class Registrar:
         """Forget expired bindings, nonce counts and held responses (memory only)."""
         self.store.purge(now)
         self.nonces.purge(now)
-        order = self._recent_order
-        while order and order[0][0] <= now:
-            _, key = order.popleft()
-            held = self._recent.get(key)
-            if held is not None and held[0] <= now:
-                del self._recent[key]
+        self._retransmissions.purge(now)
         self._next_purge = now + min(self.config.min_expires, 60)
 
     # --- internals -----------------------------------------------------------------------
@@ -233,30 +191,3 @@ class Registrar:
         if response is not None:
             attempt.status, attempt.reason = response.status, response.reason
         return RegistrarResult(response, attempt)
-
-    def _hold(self, key: tuple[str, ...], response: Response, attempt: Attempt, now: float) -> None:
-        until = now + RETRANSMISSION_HOLD
-        self._recent[key] = (
-            until, response, attempt.call_id, attempt.cseq, attempt.aor, attempt.auth_user
-        )  # fmt: skip
-        self._recent_order.append((until, key))
-        while len(self._recent_order) > _MAX_RETRANSMISSION_CACHE:
-            _, old = self._recent_order.popleft()
-            self._recent.pop(old, None)
-
-
-def _transaction_key(request: Request, idx: dict[str, list[str]]) -> tuple[str, ...] | None:
-    vias = idx.get("via")
-    if not vias:
-        return None
-    top = vias[0]
-    if "," in top:
-        top = split_list(top)[0]
-    return (
-        request.method,
-        top,
-        request.uri,
-        (idx.get("call-id") or [""])[0],
-        (idx.get("cseq") or [""])[0],
-        (idx.get("from") or [""])[0],
-    )

@@ -7,35 +7,21 @@ CSeq rule) runs before the first binding is touched (§10.3 step 7).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import NamedTuple
 
 from sipcheck.errors import SipParseError
 from sipcheck.sip.registrar.attempt import Attempt
 from sipcheck.sip.registrar.authenticator import Account, Authenticator, Refusal
-from sipcheck.sip.registrar.bindings import Binding, BindingStore, contact_key
+from sipcheck.sip.registrar.bindings import Binding, BindingStore
 from sipcheck.sip.registrar.config import RegistrarConfig
-from sipcheck.sip.registrar.responses import http_date
+from sipcheck.sip.registrar.fast import DateCache, RequestUris, to_address
+from sipcheck.sip.registrar.fast import contact as parse_contact
 from sipcheck.sip.wire.fields import parse_delta_seconds
-from sipcheck.sip.wire.headers import Headers, split_list
+from sipcheck.sip.wire.headers import split_list
 from sipcheck.sip.wire.message import Request
-from sipcheck.sip.wire.uri import NameAddr, Params, SipUri, Uri, parse_name_addr, parse_uri
+from sipcheck.sip.wire.uri import SipUri, Uri
 
 SUPPORTED_OPTIONS = frozenset({"path"})
 _ONE_HOUR = 3600  # RFC 3261 §10.3 step 7: 423 only for intervals under an hour
-_MAX_CACHE = 4096
-
-
-def index_headers(headers: Headers) -> dict[str, list[str]]:
-    """One pass over the header fields: comparison key -> field values, in order."""
-    idx: dict[str, list[str]] = {}
-    for key, (_, value) in zip(headers.keys(), headers, strict=True):
-        found = idx.get(key)
-        if found is None:
-            idx[key] = [value]
-        else:
-            found.append(value)
-    return idx
 
 
 @dataclass(slots=True)
@@ -47,39 +33,6 @@ class Reply:
 
 def _tokens(idx: dict[str, list[str]], key: str) -> list[str]:
     return [t for line in idx.get(key, ()) for t in split_list(line) if t]
-
-
-# A registrar sees the same To and Contact values again at every refresh, and
-# parsed addresses are immutable: parse each text once (bounded; a value that
-# does not parse is not cached and raises again).
-@lru_cache(maxsize=8192)
-def _to_address(text: str) -> tuple[NameAddr, str]:
-    """The To value's name-addr and its address-of-record."""
-    to = parse_name_addr(text)
-    return to, aor_of(to.uri) if isinstance(to.uri, SipUri) else str(to.uri)
-
-
-class _Contact(NamedTuple):
-    address: NameAddr
-    key: str  # contact_key of its URI
-    uri: str  # its URI as text
-    expires: str | None  # its expires parameter
-    params: Params  # its other header parameters
-
-
-@lru_cache(maxsize=8192)
-def _contact(text: str) -> _Contact:
-    address = parse_name_addr(text)
-    params = tuple((n, v) for n, v in address.params if n.lower() != "expires")
-    return _Contact(
-        address, contact_key(address.uri), str(address.uri), address.param("expires"), params
-    )
-
-
-def aor_of(uri: SipUri) -> str:
-    """Canonical AoR (§10.3 step 5): parameters dropped, user unescaped, host lower."""
-    user = uri.user_unescaped
-    return f"{uri.scheme}:{user}@{uri.host.lower()}" if user else f"{uri.scheme}:{uri.host.lower()}"
 
 
 def may_register(username: str, account: Account, uri: Uri) -> bool:
@@ -100,20 +53,8 @@ class RegisterFlow:
         self._domains = (
             None if config.domains is None else frozenset(d.lower() for d in config.domains)
         )
-        self._ruris: dict[str, Uri | None] = {}
-        self._date: tuple[int, str] = (-1, "")
-
-    def _request_uri(self, text: str) -> Uri | None:
-        uri = self._ruris.get(text, False)
-        if uri is False:
-            try:
-                uri = parse_uri(text, allow_headers=False)
-            except SipParseError:
-                uri = None
-            if len(self._ruris) >= _MAX_CACHE:
-                self._ruris.clear()
-            self._ruris[text] = uri
-        return uri  # type: ignore[return-value]
+        self._request_uris = RequestUris()
+        self._dates = DateCache()
 
     def register(
         self,
@@ -123,7 +64,7 @@ class RegisterFlow:
         now: float,
         wall_time: float | None,
     ) -> Reply:
-        ruri = self._request_uri(request.uri)
+        ruri = self._request_uris.get(request.uri)
         if not isinstance(ruri, SipUri):
             attempt.add(
                 "unsupported-uri-scheme",
@@ -146,7 +87,7 @@ class RegisterFlow:
                 "names only the domain (RFC 3261 §10.2)",
             )
         try:
-            to, aor = _to_address(idx["to"][0])
+            to, aor = to_address(idx["to"][0])
         except SipParseError as exc:
             attempt.add("bad-request", f"the To header cannot be parsed: {exc.message}")
             return Reply(400, "Bad To Header")
@@ -228,7 +169,7 @@ class RegisterFlow:
                 return self._ok(idx, aor, now, wall_time)
             changes: list[tuple[str, str, tuple[tuple[str, str | None], ...], int]] = []
             for value in values:
-                contact = _contact(value)
+                contact = parse_contact(value)
                 param = contact.expires
                 if param is not None:
                     requested = parse_delta_seconds(param, "Contact expires")
@@ -292,8 +233,5 @@ class RegisterFlow:
         if self._wants_path(idx):
             headers.extend(("Path", p) for p in idx["path"])
         if wall_time is not None:
-            second = int(wall_time)
-            if self._date[0] != second:
-                self._date = (second, http_date(second))
-            headers.append(("Date", self._date[1]))
+            headers.append(("Date", self._dates.get(wall_time)))
         return Reply(200, headers=headers)

@@ -13,8 +13,7 @@ import hashlib
 import ipaddress
 from collections.abc import Iterable
 
-from sipcheck.errors import SipParseError
-from sipcheck.sip.wire.fields import parse_via, plain_via
+from sipcheck.sip.registrar.fast import via_parts
 from sipcheck.sip.wire.headers import Headers, split_list
 from sipcheck.sip.wire.message import Request, Response
 
@@ -146,19 +145,10 @@ def stamp_via(request: Request, source_host: str, source_port: int) -> None:
 
 def _stamped(value: str, source_host: str, source_port: int) -> str | None:
     """The stamped Via value, or None when it needs no stamp or does not parse."""
-    plain = plain_via(value)
-    if plain is not None:
-        # The usual shape: work on the text as written (it is already what
-        # str(Via) would give) rather than on a parsed Via.
-        head, host, params = plain
-    else:
-        try:
-            via = parse_via(value)
-        except SipParseError:
-            return None  # left as it is; the registrar answers 400 or nothing
-        port = f":{via.port}" if via.port is not None else ""
-        head, host = f"{via.protocol}/{via.transport} {via.host}{port}", via.host
-        params = [n if v is None else f"{n}={v}" for n, v in via.params]
+    parts = via_parts(value)
+    if parts is None:
+        return None  # left as it is; the registrar answers 400 or nothing
+    head, host, params = parts
     # A parameter name holds no '=', so a parameter without one has no value.
     names = [p.partition("=")[0].lower() for p in params]
     rport_at = names.index("rport") if "rport" in names else -1
