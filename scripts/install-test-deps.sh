@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the third-party SIP peers of the interop tests (Debian/Ubuntu):
-# kamailio (+ its TLS module), sipsak, SIPp (package sip-tester) and openssl.
+# kamailio (+ its TLS module), sipsak, SIPp (package sip-tester) and openssl,
+# and the Monitoring::Plugin Perl modules (libmonitoring-plugin-perl), the real
+# perfdata and threshold parser the Nagios output tests check against.
 # Idempotent: a machine that has them all pays for no apt-get update.
 # Exits non-zero when something is still missing afterwards.
 set -euo pipefail
@@ -11,6 +13,7 @@ have_tls_module() { dpkg -s kamailio-tls-modules >/dev/null 2>&1; }
 have_sipsak() { command -v sipsak >/dev/null 2>&1; }
 have_sipp() { command -v sipp >/dev/null 2>&1; }
 have_openssl() { command -v openssl >/dev/null 2>&1; }
+have_monitoring_plugin() { perl -MMonitoring::Plugin::Performance -MMonitoring::Plugin::Threshold -e 1 >/dev/null 2>&1; }
 
 missing=()
 have_kamailio || missing+=(kamailio)
@@ -18,9 +21,11 @@ have_tls_module || missing+=(kamailio-tls-modules)
 have_sipsak || missing+=(sipsak)
 have_sipp || missing+=(sip-tester)
 have_openssl || missing+=(openssl)
+have_monitoring_plugin || missing+=(libmonitoring-plugin-perl)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "interop peers present: kamailio, kamailio-tls-modules, sipsak, sipp, openssl"
+    echo "interop peers present: kamailio, kamailio-tls-modules, sipsak, sipp, openssl," \
+        "libmonitoring-plugin-perl"
     exit 0
 fi
 
@@ -59,4 +64,5 @@ have_tls_module || { echo "kamailio-tls-modules still missing" >&2; status=1; }
 have_sipsak || { echo "sipsak still missing" >&2; status=1; }
 have_sipp || { echo "sipp still missing" >&2; status=1; }
 have_openssl || { echo "openssl still missing" >&2; status=1; }
+have_monitoring_plugin || { echo "libmonitoring-plugin-perl still missing" >&2; status=1; }
 exit "$status"
