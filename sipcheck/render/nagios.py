@@ -14,7 +14,7 @@ thresholds (the account's own from the file, else the command line's), which app
 to the RRD (OPTIONS: the round trip) in milliseconds.
 
 Labels: guideline 2 forbids ``'`` and ``=`` in a label, and Monitoring::Plugin and
-nagiosplugin reject them, so they (and control characters) become ``_``; every label
+nagiosplugin reject them, so they (and ``|``, and control characters) become ``_``; every label
 is quoted, and each account's is made unique by a ``_2``, ``_3`` ... suffix, also when
 two differ only in case or punctuation (RRD-based graphers fold those together).
 """
@@ -47,6 +47,8 @@ __all__ = [
 
 NAMES_SHOWN = 5  # accounts named per status on the first line; the rest are counted
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Guideline 2, and the | that ends the plugin text: never in a label.
+_LABEL_FORBIDDEN = str.maketrans({"'": "_", "=": "_", "|": "_"})
 
 
 class NagiosReport(NamedTuple):
@@ -86,12 +88,12 @@ class Perfdata:
 
 
 def _label_text(label: str) -> str:
-    return _CONTROL.sub("_", label).replace("'", "_").replace("=", "_")
+    return _CONTROL.sub("_", label).translate(_LABEL_FORBIDDEN)
 
 
 def _text(text: str) -> str:
     """Plugin text on one line, without the ``|`` that would start perfdata."""
-    return one_line(_CONTROL.sub("?", text)).replace("|", "/")
+    return _CONTROL.sub("?", one_line(text)).replace("|", "/")
 
 
 def perfdata_labels(names: Sequence[str]) -> list[str]:
