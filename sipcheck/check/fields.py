@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sipcheck.check.secret import PasswordSource, Secret
+from sipcheck.check.secret import Command, PasswordSource, Secret
 from sipcheck.errors import ConfigError
 from sipcheck.render.nagios_range import Range, RangeError, parse_range
 
@@ -197,7 +197,8 @@ def password_source(
     key = given[0]
     origin = place.origin(prefix + key)
     if key == "password_command":
-        return PasswordSource("command", origin, argv=_command(table[key], place, prefix + key))
+        argv = _command(table[key], place, prefix + key)
+        return PasswordSource("command", origin, command=Command(argv))
     value = text(table, key, place, prefix) if key != "password" else table[key]
     if key == "password":
         if not isinstance(value, str):

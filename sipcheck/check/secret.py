@@ -15,7 +15,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NoReturn
 
@@ -23,6 +23,7 @@ from sipcheck.errors import ConfigError
 
 __all__ = [
     "COMMAND_TIMEOUT",
+    "Command",
     "PasswordError",
     "PasswordSource",
     "Secret",
@@ -90,6 +91,27 @@ def readable_by_others(path: Path) -> int | None:
     return mode if mode & (stat.S_IRGRP | stat.S_IROTH) else None
 
 
+class Command:
+    """A password command's argument list. Its arguments may hold a secret of their own
+    (a token, a vault path): ``repr`` shows the program only, also in copies."""
+
+    __slots__ = ("argv",)
+
+    def __init__(self, argv: tuple[str, ...]) -> None:
+        if not argv:
+            raise ValueError("a command needs a program")
+        self.argv = argv
+
+    def __repr__(self) -> str:
+        return f"Command({self.argv[0]!r} ...)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Command) and other.argv == self.argv
+
+    def __hash__(self) -> int:
+        return hash(self.argv)
+
+
 @dataclass(frozen=True)
 class PasswordSource:
     """Where one password comes from. ``origin`` names it in messages, as
@@ -100,14 +122,17 @@ class PasswordSource:
     origin: str
     env: str | None = None
     path: Path | None = None
-    argv: tuple[str, ...] = field(default=(), repr=False)
+    command: Command | None = None
     inline: Secret | None = None
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return () if self.command is None else self.command.argv
 
     def __repr__(self) -> str:
         shown = {
             "env": self.env,
             "file": str(self.path),
-            # The command line may hold a secret of its own (a token): the program only.
             "command": self.argv[0] if self.argv else "",
             "inline": MASK,
         }[self.kind]
