@@ -294,7 +294,10 @@ password_env = "SURELY_NOT_SET_9F2C"
 
 def test_select(full: Path) -> None:
     loaded = load(full)
-    names = lambda accounts: [a.name for a in accounts]  # noqa: E731
+
+    def names(accounts: tuple[Account, ...]) -> list[str]:
+        return [a.name for a in accounts]
+
     assert names(loaded.select()) == ["alice", "vici", "multi realm", "trunk", "off"]
     assert names(loaded.select(only=["trunk", "alice"])) == ["alice", "trunk"]
     assert names(loaded.select(tags=["eu", "prod"])) == ["alice", "vici", "multi realm", "off"]

@@ -119,7 +119,7 @@ def test_a_boolean_is_no_range(value: bool) -> None:
 
 # The guidelines' "Example options" for check_stuff: warning, critical, and the status
 # of sample values as the guidelines' sentences describe them.
-GUIDELINE_OPTIONS = [
+GUIDELINE_OPTIONS: list[tuple[str | None, str | None, dict[float, NagiosStatus]]] = [
     # -w10 -c20: critical over 20, else warning over 10 (critical below 0)
     ("10", "20", {-1: CRITICAL, 0: OK, 10: OK, 11: WARNING, 20: WARNING, 21: CRITICAL}),
     # -w~:10 -c~:20: the same, negative values OK
