@@ -694,3 +694,29 @@ def test_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "latin1.toml").write_bytes(b'[[account]]\nname = "caf\xe9"\n')
     with pytest.raises(AccountsFileError, match=r"latin1.toml: not UTF-8 text$"):
         load(tmp_path / "latin1.toml")
+
+
+def test_the_example_file(tmp_path: Path) -> None:
+    """tests/data/check/trunks.toml, every key with a comment, loads as documented."""
+    example = Path(__file__).parent / "data" / "check" / "trunks.toml"
+    copied = write(tmp_path, example.read_text(encoding="utf-8"))
+    loaded = load(copied)
+    assert [a.name for a in loaded.accounts] == [
+        "alice", "1001 (auth user differs)", "vicidial", "behind a proxy", "tls",
+        "carrier trunk", "spare",
+    ]  # fmt: skip
+    assert [a.name for a in loaded.select(tags=["carrier"])] == [
+        "1001 (auth user differs)", "carrier trunk",
+    ]  # fmt: skip
+    assert len(loaded.warnings) == 1 and "key 'registration'" in loaded.warnings[0]
+    vici = loaded.accounts[2]
+    assert (vici.aor, vici.contact_user, vici.transport) == (
+        "sip:8300@pbx.example.com:5060", "8300", "tcp",
+    )  # fmt: skip
+    assert loaded.accounts[1].thresholds == Thresholds(Range(-math.inf, 800), Range(0, 2000))
+    assert loaded.accounts[4].tls.key == tmp_path / "client.key"
+    resolved = resolve_passwords(
+        loaded.select(only=["alice", "vicidial", "carrier trunk", "spare"]),
+        environ={"SIP_PASSWORD": "x"},
+    )
+    assert list(resolved) == ["alice", "vicidial", "carrier trunk"]
