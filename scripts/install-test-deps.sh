@@ -4,7 +4,9 @@
 # library (erlang-p1-sip), sipsak, SIPp (package sip-tester), baresip
 # (baresip-core, without the GUI), linphonec (linphone-cli) and openssl, and the
 # shells the completion scripts are tested in, zsh and fish (bash is already
-# there: it runs this script).
+# there: it runs this script), and the Monitoring::Plugin Perl modules
+# (libmonitoring-plugin-perl), the real perfdata and threshold parser the
+# Nagios output tests check against.
 # Idempotent: a machine that has them all pays for no apt-get update.
 # Exits non-zero when something is still missing afterwards.
 set -euo pipefail
@@ -58,6 +60,9 @@ system_ejabberd_active() {
     systemctl is-enabled --quiet ejabberd.service 2>/dev/null \
         || { [[ -d /run/systemd/system ]] && systemctl is-active --quiet ejabberd.service; }
 }
+have_monitoring_plugin() {
+    perl -MMonitoring::Plugin::Performance -MMonitoring::Plugin::Threshold -e 1 >/dev/null 2>&1
+}
 
 missing=()
 have_kamailio || missing+=(kamailio)
@@ -71,6 +76,7 @@ have_ejabberd || missing+=(ejabberd)
 have_p1_sip || missing+=(erlang-p1-sip)
 have_zsh || missing+=(zsh)
 have_fish || missing+=(fish)
+have_monitoring_plugin || missing+=(libmonitoring-plugin-perl)
 
 sudo=()
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
@@ -79,7 +85,7 @@ fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "test dependencies present: kamailio, kamailio-tls-modules, ejabberd, erlang-p1-sip," \
-        "sipsak, sipp, baresip, linphonec, openssl, zsh, fish"
+        "sipsak, sipp, baresip, linphonec, openssl, zsh, fish, libmonitoring-plugin-perl"
     if system_ejabberd_active; then
         quiet_system_ejabberd 0
     fi
@@ -129,4 +135,5 @@ have_ejabberd || { echo "ejabberd still missing" >&2; status=1; }
 have_p1_sip || { echo "erlang-p1-sip still missing" >&2; status=1; }
 have_zsh || { echo "zsh still missing" >&2; status=1; }
 have_fish || { echo "fish still missing" >&2; status=1; }
+have_monitoring_plugin || { echo "libmonitoring-plugin-perl still missing" >&2; status=1; }
 exit "$status"

@@ -1,0 +1,231 @@
+"""Passwords of the accounts file: a ``Secret`` that never prints, and the four places
+a password can come from (``password_env``, ``password_file``, ``password_command``,
+``password`` in clear text), read only when ``resolve`` is called.
+
+A password command runs without a shell (an argument list, as ``pass show sip/alice``
+users expect), with no stdin, a timeout and its output captured: its first line is
+the password; its stderr is never shown when it succeeded, and when it failed only
+its first line is quoted, with anything that looks like the password masked.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import stat
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, NoReturn
+
+from sipcheck.errors import ConfigError
+
+__all__ = [
+    "COMMAND_TIMEOUT",
+    "Command",
+    "PasswordError",
+    "PasswordSource",
+    "Secret",
+    "Warn",
+    "readable_by_others",
+]
+
+COMMAND_TIMEOUT = 10.0  # seconds a password command may take
+MASK = "***"
+Kind = Literal["env", "file", "command", "inline"]
+Warn = Callable[[str], None]
+
+
+class PasswordError(ConfigError):
+    """A password source that gave no password: unset, unreadable, a failing command."""
+
+
+class Secret:
+    """A password. ``repr``, ``str`` and ``format`` show ``***``; ``reveal`` gives it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return MASK
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return MASK
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, len(self._value)))
+
+    # Immutable: copies (dataclasses.asdict, copy.deepcopy) are the object itself, and
+    # the password never goes into a pickle.
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Secret:
+        return self
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a Secret is not pickled")
+
+
+def readable_by_others(path: Path) -> int | None:
+    """The permission bits of ``path`` when group or others may read it, else None."""
+    if os.name != "posix":
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    return mode if mode & (stat.S_IRGRP | stat.S_IROTH) else None
+
+
+class Command:
+    """A password command's argument list. Its arguments may hold a secret of their own
+    (a token, a vault path): ``repr`` shows the program only, also in copies."""
+
+    __slots__ = ("argv",)
+
+    def __init__(self, argv: tuple[str, ...]) -> None:
+        if not argv:
+            raise ValueError("a command needs a program")
+        self.argv = argv
+
+    def __repr__(self) -> str:
+        return f"Command({self.argv[0]!r} ...)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Command) and other.argv == self.argv
+
+    def __hash__(self) -> int:
+        return hash(self.argv)
+
+
+@dataclass(frozen=True)
+class PasswordSource:
+    """Where one password comes from. ``origin`` names it in messages, as
+    ``FILE: account 'NAME': key 'KEY'``; nothing here holds the password except
+    ``inline``, a Secret."""
+
+    kind: Kind
+    origin: str
+    env: str | None = None
+    path: Path | None = None
+    command: Command | None = None
+    inline: Secret | None = None
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return () if self.command is None else self.command.argv
+
+    def __repr__(self) -> str:
+        shown = {
+            "env": self.env,
+            "file": str(self.path),
+            "command": self.argv[0] if self.argv else "",
+            "inline": MASK,
+        }[self.kind]
+        return f"PasswordSource({self.kind}={shown})"
+
+    __str__ = __repr__
+
+    def resolve(
+        self,
+        *,
+        environ: Mapping[str, str] | None = None,
+        timeout: float = COMMAND_TIMEOUT,
+        warn: Warn | None = None,
+    ) -> Secret:
+        """Read the password now. Raises PasswordError (one line, naming the origin)."""
+        if self.kind == "inline":
+            assert self.inline is not None
+            return self.inline
+        if self.kind == "env":
+            assert self.env is not None
+            value = (os.environ if environ is None else environ).get(self.env)
+            if value is None:
+                raise self._error(f"the environment variable {self.env} is not set")
+            if not value:
+                raise self._error(f"the environment variable {self.env} is empty")
+            return Secret(value)
+        if self.kind == "file":
+            return self._from_file(warn)
+        return self._from_command(timeout)
+
+    def _error(self, problem: str) -> PasswordError:
+        return PasswordError(f"{self.origin}: {problem}")
+
+    def _from_file(self, warn: Warn | None) -> Secret:
+        assert self.path is not None
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise self._error(f"cannot read {self.path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise self._error(f"{self.path} is not UTF-8 text") from None
+        line = text.splitlines()[0] if text else ""
+        if not line:
+            raise self._error(f"{self.path} is empty (the password is its first line)")
+        mode = readable_by_others(self.path)
+        if mode is not None and warn is not None:
+            warn(
+                f"{self.origin}: {self.path} holds a password and is readable by group or "
+                f"others (mode {mode:04o}): chmod 600 {self.path}"
+            )
+        return Secret(line)
+
+    def _from_command(self, timeout: float) -> Secret:
+        argv = list(self.argv)
+        program = argv[0]
+        try:
+            done = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise self._error(f"command not found: {program}") from None
+        except PermissionError:
+            raise self._error(f"command not executable: {program}") from None
+        except subprocess.TimeoutExpired:
+            raise self._error(f"{program} did not finish within {timeout:g} s") from None
+        except OSError as exc:
+            raise self._error(f"cannot run {program}: {exc.strerror}") from None
+        out = done.stdout.decode("utf-8", "replace").splitlines()
+        first = out[0] if out else ""
+        if done.returncode != 0:
+            said = _first_line(done.stderr.decode("utf-8", "replace"), mask=first)
+            status = _status_text(done.returncode)
+            raise self._error(f"{program} {status}" + (f": {said}" if said else ""))
+        if not first:
+            raise self._error(f"{program} printed no password (its first line is empty)")
+        return Secret(first)
+
+
+def _status_text(returncode: int) -> str:
+    if returncode < 0:
+        return f"was killed by signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
+def _first_line(text: str, *, mask: str) -> str:
+    """The first non-blank line of ``text``, at most 200 characters, with ``mask``
+    (what the command printed on stdout, maybe the password) never shown."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if mask.strip():
+        line = line.replace(mask.strip(), MASK)
+    line = "".join(c if c.isprintable() else "?" for c in line)
+    return line[:200]
