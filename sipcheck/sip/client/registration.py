@@ -46,8 +46,9 @@ class Account:
     """Who we authenticate as; ``realm`` None means any realm."""
 
     auth_user: str
-    password: str | None = None
-    ha1: str | None = None
+    password: str | None = field(default=None, repr=False)
+    # H(user:realm:password) in hex, instead of the password (as good as the password).
+    ha1: str | None = field(default=None, repr=False)
     realm: str | None = None
 
 
@@ -64,8 +65,14 @@ class RegistrationConfig:
     qop_preference: tuple[str, ...] = ("auth", "auth-int")
     timers: Timers = field(default_factory=Timers)
     timeout: float = 32.0
-    user_agent: str = f"sipcheck/{__version__}"
+    user_agent: str | None = f"sipcheck/{__version__}"  # None or "": no User-Agent
     max_forwards: int = 70
+    from_address: str | None = None  # From value (without tag); default: the AoR
+    to_address: str | None = None  # To value; default: the AoR (REGISTER), else the R-URI
+    headers: tuple[tuple[str, str], ...] = ()  # extra header fields, sent as given
+    # RFC 3261 §10.2.4: a refresh keeps the Call-ID and raises the CSeq (--count).
+    call_id: str | None = None  # default: drawn from the rng
+    first_cseq: int = 1
 
     @property
     def registrar_uri(self) -> SipUri:
@@ -172,9 +179,10 @@ class Registration:
         self.phase = Phase.IDLE
         self.result = Result()
         self.events: list[Event] = []
-        self.call_id = f"{self._hex(16)}@sipcheck"
+        drawn = self._hex(16)  # drawn either way: the draws after it stay the same
+        self.call_id = config.call_id or f"{drawn}@sipcheck"
         self.from_tag = self._hex(8)
-        self.cseq = 0
+        self.cseq = config.first_cseq - 1
         self.expires = config.expires
         self.request_uri = config.registrar_uri
         self.deadline = now + config.timeout
@@ -394,6 +402,9 @@ class Registration:
             max_forwards=self.config.max_forwards,
             allow=DEFAULT_ALLOW,
             extra=headers,
+            from_address=self.config.from_address,
+            to_address=self.config.to_address,
+            headers=self.config.headers,
         )
         data = build_request(spec)
         self._last_request = data

@@ -44,11 +44,15 @@ class RequestSpec:
     user_agent: str | None = None
     max_forwards: int = 70
     allow: str | None = None
-    extra: Headers = field(default_factory=Headers)
+    extra: Headers = field(default_factory=Headers)  # Authorization, Proxy-Authorization
+    from_address: str | None = None  # the From value without its tag; default: the AoR
+    to_address: str | None = None  # the To value; default: the AoR (REGISTER), else the R-URI
+    headers: tuple[tuple[str, str], ...] = ()  # added as given, before Content-Length
 
 
 def build_request(spec: RequestSpec) -> bytes:
     aor = f"<{spec.aor.scheme}:{spec.aor.user + '@' if spec.aor.user else ''}{spec.aor.host}>"
+    default_to = aor if spec.method == "REGISTER" else f"<{spec.request_uri}>"
     headers = Headers(
         [
             # RFC 3581: ask for rport so a NATed client learns what the server saw.
@@ -58,9 +62,10 @@ def build_request(spec: RequestSpec) -> bytes:
                 f"{host_for_uri(spec.local[0])}:{spec.local[1]};rport;branch={spec.branch}",
             ),
             ("Max-Forwards", str(spec.max_forwards)),
-            # RFC 3261 §10.2: To and From carry the AoR (From: with our tag).
-            ("From", f"{aor};tag={spec.from_tag}"),
-            ("To", aor if spec.method == "REGISTER" else f"<{spec.request_uri}>"),
+            # RFC 3261 §10.2: To and From carry the AoR (From: with our tag); a
+            # different From is a third-party registration.
+            ("From", f"{spec.from_address or aor};tag={spec.from_tag}"),
+            ("To", spec.to_address or default_to),
             ("Call-ID", spec.call_id),
             ("CSeq", f"{spec.cseq} {spec.method}"),
         ]
@@ -77,5 +82,7 @@ def build_request(spec: RequestSpec) -> bytes:
         headers.add("Allow", spec.allow)
     if spec.user_agent:
         headers.add("User-Agent", spec.user_agent)
+    for name, value in spec.headers:
+        headers.add(name, value)
     headers.add("Content-Length", "0")
     return Request(spec.method, str(spec.request_uri), headers).to_bytes()

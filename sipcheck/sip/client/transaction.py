@@ -126,6 +126,11 @@ class ClientTransaction:
         pending = [t for t in (self._timer_e, self._timer_f, self._timer_k) if t is not None]
         return min(pending) if pending else None
 
+    def armed(self) -> list[tuple[str, float]]:
+        """The running timers by their RFC 3261 letters, soonest first: ("E", when), ..."""
+        named = (("E", self._timer_e), ("F", self._timer_f), ("K", self._timer_k))
+        return sorted(((n, t) for n, t in named if t is not None), key=lambda item: item[1])
+
     def mismatch(self, response: Response) -> str | None:
         """Why this response does not belong here (RFC 3261 §17.1.3), or None."""
         top = response.headers.values("Via")[:1]
