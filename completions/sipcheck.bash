@@ -28,10 +28,20 @@ _sipcheck() {
             "sipcheck options --password-env" |\
             "sipcheck options --password-file" |\
             "sipcheck options --password-command" |\
+            "sipcheck options --ha1-env" |\
+            "sipcheck options --ha1-file" |\
             "sipcheck options --realm" |\
+            "sipcheck options --algorithm" |\
             "sipcheck options --transport" |\
             "sipcheck options --server" |\
             "sipcheck options --bind" |\
+            "sipcheck options -H" |\
+            "sipcheck options --header" |\
+            "sipcheck options --user-agent" |\
+            "sipcheck options --from" |\
+            "sipcheck options --to" |\
+            "sipcheck options --request-uri" |\
+            "sipcheck options --max-forwards" |\
             "sipcheck options --timeout" |\
             "sipcheck options --t1" |\
             "sipcheck options --ca-file" |\
@@ -42,10 +52,20 @@ _sipcheck() {
             "sipcheck query --password-env" |\
             "sipcheck query --password-file" |\
             "sipcheck query --password-command" |\
+            "sipcheck query --ha1-env" |\
+            "sipcheck query --ha1-file" |\
             "sipcheck query --realm" |\
+            "sipcheck query --algorithm" |\
             "sipcheck query --transport" |\
             "sipcheck query --server" |\
             "sipcheck query --bind" |\
+            "sipcheck query -H" |\
+            "sipcheck query --header" |\
+            "sipcheck query --user-agent" |\
+            "sipcheck query --from" |\
+            "sipcheck query --to" |\
+            "sipcheck query --request-uri" |\
+            "sipcheck query --max-forwards" |\
             "sipcheck query --timeout" |\
             "sipcheck query --t1" |\
             "sipcheck query --ca-file" |\
@@ -58,10 +78,20 @@ _sipcheck() {
             "sipcheck register --password-env" |\
             "sipcheck register --password-file" |\
             "sipcheck register --password-command" |\
+            "sipcheck register --ha1-env" |\
+            "sipcheck register --ha1-file" |\
             "sipcheck register --realm" |\
+            "sipcheck register --algorithm" |\
             "sipcheck register --transport" |\
             "sipcheck register --server" |\
             "sipcheck register --bind" |\
+            "sipcheck register -H" |\
+            "sipcheck register --header" |\
+            "sipcheck register --user-agent" |\
+            "sipcheck register --from" |\
+            "sipcheck register --to" |\
+            "sipcheck register --request-uri" |\
+            "sipcheck register --max-forwards" |\
             "sipcheck register --timeout" |\
             "sipcheck register --t1" |\
             "sipcheck register --ca-file" |\
@@ -92,10 +122,20 @@ _sipcheck() {
             "sipcheck unregister --password-env" |\
             "sipcheck unregister --password-file" |\
             "sipcheck unregister --password-command" |\
+            "sipcheck unregister --ha1-env" |\
+            "sipcheck unregister --ha1-file" |\
             "sipcheck unregister --realm" |\
+            "sipcheck unregister --algorithm" |\
             "sipcheck unregister --transport" |\
             "sipcheck unregister --server" |\
             "sipcheck unregister --bind" |\
+            "sipcheck unregister -H" |\
+            "sipcheck unregister --header" |\
+            "sipcheck unregister --user-agent" |\
+            "sipcheck unregister --from" |\
+            "sipcheck unregister --to" |\
+            "sipcheck unregister --request-uri" |\
+            "sipcheck unregister --max-forwards" |\
             "sipcheck unregister --timeout" |\
             "sipcheck unregister --t1" |\
             "sipcheck unregister --ca-file" |\
@@ -112,10 +152,20 @@ _sipcheck() {
             "sipcheck options --password-env") : ;;
             "sipcheck options --password-file") _sipcheck_files ;;
             "sipcheck options --password-command") : ;;
+            "sipcheck options --ha1-env") : ;;
+            "sipcheck options --ha1-file") _sipcheck_files ;;
             "sipcheck options --realm") : ;;
+            "sipcheck options --algorithm") : ;;
             "sipcheck options --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck options --server") : ;;
             "sipcheck options --bind") : ;;
+            "sipcheck options -H") : ;;
+            "sipcheck options --header") : ;;
+            "sipcheck options --user-agent") : ;;
+            "sipcheck options --from") : ;;
+            "sipcheck options --to") : ;;
+            "sipcheck options --request-uri") : ;;
+            "sipcheck options --max-forwards") : ;;
             "sipcheck options --timeout") : ;;
             "sipcheck options --t1") : ;;
             "sipcheck options --ca-file") _sipcheck_files ;;
@@ -126,10 +176,20 @@ _sipcheck() {
             "sipcheck query --password-env") : ;;
             "sipcheck query --password-file") _sipcheck_files ;;
             "sipcheck query --password-command") : ;;
+            "sipcheck query --ha1-env") : ;;
+            "sipcheck query --ha1-file") _sipcheck_files ;;
             "sipcheck query --realm") : ;;
+            "sipcheck query --algorithm") : ;;
             "sipcheck query --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck query --server") : ;;
             "sipcheck query --bind") : ;;
+            "sipcheck query -H") : ;;
+            "sipcheck query --header") : ;;
+            "sipcheck query --user-agent") : ;;
+            "sipcheck query --from") : ;;
+            "sipcheck query --to") : ;;
+            "sipcheck query --request-uri") : ;;
+            "sipcheck query --max-forwards") : ;;
             "sipcheck query --timeout") : ;;
             "sipcheck query --t1") : ;;
             "sipcheck query --ca-file") _sipcheck_files ;;
@@ -142,10 +202,20 @@ _sipcheck() {
             "sipcheck register --password-env") : ;;
             "sipcheck register --password-file") _sipcheck_files ;;
             "sipcheck register --password-command") : ;;
+            "sipcheck register --ha1-env") : ;;
+            "sipcheck register --ha1-file") _sipcheck_files ;;
             "sipcheck register --realm") : ;;
+            "sipcheck register --algorithm") : ;;
             "sipcheck register --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck register --server") : ;;
             "sipcheck register --bind") : ;;
+            "sipcheck register -H") : ;;
+            "sipcheck register --header") : ;;
+            "sipcheck register --user-agent") : ;;
+            "sipcheck register --from") : ;;
+            "sipcheck register --to") : ;;
+            "sipcheck register --request-uri") : ;;
+            "sipcheck register --max-forwards") : ;;
             "sipcheck register --timeout") : ;;
             "sipcheck register --t1") : ;;
             "sipcheck register --ca-file") _sipcheck_files ;;
@@ -176,10 +246,20 @@ _sipcheck() {
             "sipcheck unregister --password-env") : ;;
             "sipcheck unregister --password-file") _sipcheck_files ;;
             "sipcheck unregister --password-command") : ;;
+            "sipcheck unregister --ha1-env") : ;;
+            "sipcheck unregister --ha1-file") _sipcheck_files ;;
             "sipcheck unregister --realm") : ;;
+            "sipcheck unregister --algorithm") : ;;
             "sipcheck unregister --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck unregister --server") : ;;
             "sipcheck unregister --bind") : ;;
+            "sipcheck unregister -H") : ;;
+            "sipcheck unregister --header") : ;;
+            "sipcheck unregister --user-agent") : ;;
+            "sipcheck unregister --from") : ;;
+            "sipcheck unregister --to") : ;;
+            "sipcheck unregister --request-uri") : ;;
+            "sipcheck unregister --max-forwards") : ;;
             "sipcheck unregister --timeout") : ;;
             "sipcheck unregister --t1") : ;;
             "sipcheck unregister --ca-file") _sipcheck_files ;;
@@ -190,15 +270,15 @@ _sipcheck() {
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version --help demo explain lint options query register registrar unregister" ;;
-        "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug --help" ;;
-        "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug --help"; else _sipcheck_files; fi ;;
-        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug --help" ;;
-        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version -h --help demo explain lint options query register registrar unregister" ;;
+        "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug -h --help" ;;
+        "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug -h --help"; else _sipcheck_files; fi ;;
+        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
         *) ;;
     esac
     return 0

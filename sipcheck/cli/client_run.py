@@ -8,14 +8,14 @@ import random
 from sipcheck.cli.aor_argument import AorArgument
 from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.client_settings import ClientSettings, build_client_settings
-from sipcheck.cli.passwords import ask_password, can_prompt, read_password
+from sipcheck.cli.passwords import ask_password, can_prompt, read_ha1, read_password
 from sipcheck.diagnosis.facts import STEP_DNS
 from sipcheck.errors import ResolutionError
 from sipcheck.net.client import run_client
 from sipcheck.outcome import RunRecord, build_outcome
 from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import Mode, Registration
-from sipcheck.sip.locate.targets import Resolution
+from sipcheck.sip.locate.targets import Resolution, ResolutionFailed
 from sipcheck.sip.wire.uri import SipUri
 from sipcheck.trace import Outcome, Trace
 
@@ -28,9 +28,10 @@ def run_client_command(
     expires: int | None = None,
     contact: str | None = None,
 ) -> int:
-    """One client command: settings first (every check), then the password, then the run."""
+    """One client command: settings first (every check), then the secret, then the run."""
     settings = build_client_settings(mode, argument, options, expires=expires, contact=contact)
     settings = settings.with_password(read_password(options.password, argument))
+    settings = settings.with_ha1(read_ha1(options.password))
     trace, outcome = asyncio.run(execute(settings))
     show(settings, trace, outcome)
     return outcome.exit_status
@@ -60,16 +61,37 @@ async def _prompt(realm: str, auth_user: str) -> str | None:
     return ask_password(realm, auth_user)
 
 
+def only_family(resolution: Resolution, family: int | None, host: str) -> Resolution:
+    """-4 / -6: the targets of that address family; ResolutionFailed when none is left."""
+    if family is None:
+        return resolution
+    targets = tuple(t for t in resolution.targets if (":" in t.address) == (family == 6))
+    if not targets:
+        other = "IPv6" if family == 4 else "IPv4"
+        raise ResolutionFailed(
+            f"{host}: no IPv{family} address (-{family}); it resolved to {other} only",
+            hint=f"leave -{family} out, or check the name's {'A' if family == 4 else 'AAAA'} "
+            "records",
+            steps=resolution.steps,
+        )
+    return Resolution(targets, resolution.steps)
+
+
 async def _resolve(plan: ClientSettings, uri: SipUri | None = None) -> Resolution:
     from sipcheck.net.dns import resolve
 
+    six = plan.family == 6
     if uri is None:
-        return await resolve(
-            plan.resolve_host, plan.resolve_port, plan.transport, secure=plan.secure
-        )
-    return await resolve(
-        uri.host_unbracketed, uri.port, uri.transport or plan.transport, secure=uri.secure
-    )
+        found = await resolve(
+            plan.resolve_host, plan.resolve_port, plan.transport, secure=plan.secure,
+            prefer_ipv6=six,
+        )  # fmt: skip
+        return only_family(found, plan.family, plan.resolve_host)
+    found = await resolve(
+        uri.host_unbracketed, uri.port, uri.transport or plan.transport, secure=uri.secure,
+        prefer_ipv6=six,
+    )  # fmt: skip
+    return only_family(found, plan.family, uri.host_unbracketed)
 
 
 async def execute(

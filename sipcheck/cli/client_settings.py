@@ -19,6 +19,9 @@ from sipcheck.sip.wire.hostport import numeric_host
 
 DEFAULT_EXPIRES = 3600
 MAX_CONNECT_TIMEOUT = 10.0
+DEFAULT_ALGORITHMS = ("SHA-512-256", "SHA-256", "MD5")
+# An HA1 is the hash of one algorithm: which ones its length fits, the usual one first.
+HA1_ALGORITHMS = {32: ("MD5",), 64: ("SHA-256", "SHA-512-256")}
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class ClientSettings:
     transport: str | None
     secure: bool
     output: OutputOptions = field(default_factory=OutputOptions)
+    family: int | None = None  # -4 / -6: only targets of this address family
+    algorithms_given: tuple[str, ...] | None = None  # --algorithm as given
 
     def with_password(self, password: Secret | None) -> ClientSettings:
         """The same settings with the password every account answers challenges with."""
@@ -39,6 +44,37 @@ class ClientSettings:
             return self
         accounts = tuple(replace(a, password=password.reveal()) for a in self.config.accounts)
         return replace(self, config=replace(self.config, accounts=accounts))
+
+    def with_ha1(self, ha1: Secret | None) -> ClientSettings:
+        """The same settings answering with this HA1 instead of a password, and only with
+        the algorithm it is the hash of (ConfigError when --algorithm leaves that out)."""
+        if ha1 is None:
+            return self
+        value = ha1.reveal()
+        algorithms = ha1_algorithms(len(value), self.algorithms_given)
+        accounts = tuple(replace(a, password=None, ha1=value) for a in self.config.accounts)
+        config = replace(self.config, accounts=accounts, algorithm_preference=algorithms)
+        return replace(self, config=config)
+
+
+def ha1_algorithms(digits: int, given: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The one algorithm an HA1 of ``digits`` hex digits is answered with."""
+    fits = HA1_ALGORITHMS.get(digits, ())
+    if given is None:
+        return fits[:1]  # 64 digits: SHA-256, by far the more common
+    chosen = tuple(a for a in given if a in fits)
+    listed = ",".join(given)
+    if not chosen:
+        raise ConfigError(
+            f"an HA1 of {digits} hex digits is for {' or '.join(fits)}, "
+            f"and --algorithm {listed} leaves that out"
+        )
+    if len(chosen) > 1:
+        raise ConfigError(
+            f"an HA1 of {digits} hex digits is for {' or '.join(fits)}: "
+            "give --algorithm with the one it was computed with"
+        )
+    return chosen
 
 
 def build_client_settings(
@@ -52,9 +88,10 @@ def build_client_settings(
 ) -> ClientSettings:
     """Settings for one run; ConfigError (exit 2) for options that contradict each other."""
     aor = argument.aor
-    request_uri = None
-    if mode is Mode.OPTIONS:
+    request_uri = options.request_uri
+    if mode is Mode.OPTIONS and request_uri is None:
         request_uri = aor  # the target as given
+    if mode is Mode.OPTIONS:
         if options.user is not None and aor.user is None:
             # From/To name the user we answer a challenge as (mod_sip insists).
             aor = replace(aor, user=options.user)
@@ -83,10 +120,17 @@ def build_client_settings(
         timers=Timers(t1=options.t1, t2=max(4.0, options.t1), t4=5.0),
         timeout=options.timeout,
         contact_user=argument.contact_user,
+        algorithm_preference=options.algorithms or DEFAULT_ALGORITHMS,
+        user_agent=config_user_agent(options.user_agent),
+        max_forwards=options.max_forwards,
+        from_address=options.from_address,
+        to_address=options.to_address,
+        headers=options.headers,
     )
     server = options.server
     host, port = (server.host, server.port) if server else (aor.host_unbracketed, aor.port)
     _check_bind_family(options.bind, host)
+    _check_family(options.family, options.bind, host, "--server" if server else "the address")
     net = NetOptions(
         bind=None if options.bind is None else (options.bind.host, options.bind.port or 0),
         tls=tls,
@@ -102,8 +146,27 @@ def build_client_settings(
         transport=transport,
         secure=aor.secure,
         output=options.output,
+        family=options.family,
+        algorithms_given=options.algorithms,
     )
     return settings.with_password(password)
+
+
+def config_user_agent(given: str | None) -> str | None:
+    """--user-agent: None keeps sipcheck's own, '' leaves the header out."""
+    if given is None:
+        return RegistrationConfig.user_agent
+    return given or None
+
+
+def _check_family(family: int | None, bind: HostPort | None, host: str, where: str) -> None:
+    if family is None:
+        return
+    flag, name = f"-{family}", f"IPv{family}"
+    if bind is not None and numeric_host(bind.host) is not None and bind.is_ipv6 != (family == 6):
+        raise ConfigError(f"{flag} and --bind {bind}: --bind is not {name}")
+    if numeric_host(host) is not None and (":" in host) != (family == 6):
+        raise ConfigError(f"{flag}: {where} {host} is not {name}")
 
 
 def _check_bind_family(bind: HostPort | None, host: str) -> None:

@@ -82,7 +82,8 @@ def build_tree(
     command: click.Command, path: tuple[str, ...] = (PROG,), parent: click.Context | None = None
 ) -> Node:
     """The completion model of ``command`` and, for a group, its sub-commands."""
-    ctx = click.Context(command, info_name=path[-1], parent=parent)
+    # As make_context does: the command's context_settings (-h beside --help) apply.
+    ctx = click.Context(command, info_name=path[-1], parent=parent, **command.context_settings)
     node = Node(path=path, help=_short(command.get_short_help_str(limit=200)))
     for param in command.get_params(ctx):
         if isinstance(param, click.Option) and not param.hidden:

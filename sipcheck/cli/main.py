@@ -238,6 +238,8 @@ def _with_debug_option(command: click.Command | None) -> click.Command | None:
 @click.group(
     cls=SipcheckGroup,
     lazy=COMMANDS,
+    # Inherited by every command's context: -h is --help everywhere.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option(
     "--debug",

@@ -193,6 +193,180 @@ class CaFileType(click.Path):
         return path
 
 
+def _control_characters(text: str) -> bool:
+    return any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in text)
+
+
+def _not_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate-escaped octets from a non-UTF-8 argv
+        return True
+    return False
+
+
+# Header fields sipcheck writes itself, and the option that sets each one instead.
+MANAGED_HEADERS: dict[str, str] = {
+    "via": "sipcheck writes the Via (one per hop, with our branch)",
+    "call-id": "sipcheck writes the Call-ID",
+    "cseq": "sipcheck writes the CSeq",
+    "content-length": "sipcheck writes the Content-Length",
+    "from": "use --from",
+    "to": "use --to",
+    "max-forwards": "use --max-forwards",
+    "user-agent": "use --user-agent",
+    "contact": "use --contact (register, unregister)",
+    "expires": "use --expires (register)",
+    "authorization": "sipcheck answers the challenge itself",
+    "proxy-authorization": "sipcheck answers the challenge itself",
+}
+
+
+class HeaderType(_Type):
+    """``-H 'Name: value'``: one header field, checked with the SIP grammar."""
+
+    name = "header"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        from sipcheck.sip.wire.headers import header_key
+
+        text = str(value)
+        field_name, colon, field_value = text.partition(":")
+        field_name, field_value = field_name.strip(), field_value.strip(" \t")
+        if not colon or not field_name:
+            self.fail(f"{text!r} is not 'Name: value'", param, ctx)
+        if _control_characters(text) or _not_utf8(text):
+            self.fail(f"{field_name}: control characters or non-UTF-8 text", param, ctx)
+        managed = MANAGED_HEADERS.get(header_key(field_name))
+        if managed is not None:
+            self.fail(f"{field_name}: {managed}", param, ctx)
+        problem = _header_problem(field_name, field_value)
+        if problem is not None:
+            self.fail(f"{field_name}: {problem}", param, ctx)
+        return (field_name, field_value)
+
+
+def _header_problem(name: str, value: str) -> str | None:
+    """What the SIP grammar (the parser and lint) says of this one header, or None."""
+    from sipcheck.sip.knowledge.lint import lint_bytes
+
+    probe = (
+        f"OPTIONS sip:probe.invalid SIP/2.0\r\n{name}: {value}\r\n"
+        "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKprobe\r\nMax-Forwards: 70\r\n"
+        "From: <sip:probe.invalid>;tag=1\r\nTo: <sip:probe.invalid>\r\n"
+        "Call-ID: probe\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    ).encode()
+    for found in lint_bytes(probe).problems:
+        if found.severity == "error" and (found.line in (None, 2) or found.code == "parse-error"):
+            return found.message
+    return None
+
+
+class AlgorithmListType(_Type):
+    """``--algorithm SHA-256,MD5``: digest algorithms to answer, most preferred first."""
+
+    name = "algorithms"
+    comma_separated = True
+
+    @staticmethod
+    def completion_words() -> tuple[str, ...]:
+        from sipcheck.sip.digest.compute import DEFAULT_ALGORITHM_PREFERENCE
+
+        return tuple(reversed(DEFAULT_ALGORITHM_PREFERENCE))  # MD5 SHA-256 SHA-512-256
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        known = {name.upper(): name for name in self.completion_words()}
+        chosen: list[str] = []
+        for part in str(value).split(","):
+            word = part.strip().upper()
+            if word.endswith("-SESS") and word[: -len("-SESS")] in known:
+                word = word[: -len("-SESS")]  # a -sess form ranks with its base
+            if word not in known:
+                self.fail(
+                    f"{part.strip()!r} is not a digest algorithm sipcheck answers "
+                    f"(give a comma list of {', '.join(known.values())})",
+                    param,
+                    ctx,
+                )
+            if known[word] not in chosen:
+                chosen.append(known[word])
+        return tuple(chosen)
+
+
+class SipUriType(_Type):
+    """A sip:/sips: URI (``--request-uri``); never one with a password."""
+
+    name = "uri"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from sipcheck.errors import SipParseError
+        from sipcheck.sip.wire.uri import SipUri, parse_uri
+
+        if isinstance(value, SipUri):
+            return value
+        text = str(value).strip()
+        if text.startswith("<") and text.endswith(">"):
+            text = text[1:-1]
+        try:
+            uri = parse_uri(text)
+        except SipParseError:  # not quoted back: the text may hold a password
+            self.fail("not a SIP URI; give e.g. sip:pbx.example.com", param, ctx)
+        if not isinstance(uri, SipUri):
+            self.fail("give a sip: or sips: URI, e.g. sip:pbx.example.com", param, ctx)
+        if uri.password is not None:
+            self.fail("leave the password out of the URI: it would be sent", param, ctx)
+        return uri
+
+
+class NameAddrType(_Type):
+    """``--from`` / ``--to``: a URI or ``"Name" <uri>``, sent as ``<uri>`` (From: plus our tag)."""
+
+    name = "address"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from sipcheck.errors import SipParseError
+        from sipcheck.sip.wire.headers import split_list
+        from sipcheck.sip.wire.uri import AbsoluteUri, NameAddr, SipUri, parse_name_addr
+
+        text = str(value)
+        if _control_characters(text) or _not_utf8(text):
+            self.fail("control characters or non-UTF-8 text", param, ctx)
+        if len(split_list(text)) > 1:
+            self.fail("one address, not a list", param, ctx)
+        try:
+            address = parse_name_addr(text)
+        except SipParseError:  # not quoted back: the text may hold a password
+            self.fail(
+                "not an address; give e.g. sip:alice@example.com "
+                "or '\"Alice\" <sip:alice@example.com>'",
+                param,
+                ctx,
+            )
+        if isinstance(address.uri, AbsoluteUri):
+            self.fail("give a sip:, sips: or tel: URI", param, ctx)
+        if isinstance(address.uri, SipUri) and address.uri.password is not None:
+            self.fail("leave the password out of the URI: it would be sent", param, ctx)
+        if address.tag is not None:
+            self.fail("leave the tag out: sipcheck adds its own to From", param, ctx)
+        return str(NameAddr(address.uri, address.display_name, address.params, True))
+
+
+class HeaderTextType(_Type):
+    """Header text (``--user-agent``): no control characters; empty leaves it out."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip()
+        if _control_characters(text) or _not_utf8(text):
+            self.fail("control characters or non-UTF-8 text", param, ctx)
+        return text
+
+
 AOR = AorType()
 SIP_USER = SipUserType()
 NON_EMPTY = NonEmptyType()
@@ -200,3 +374,8 @@ CONTACT = ContactType()
 HOST_PORT = HostPortType()
 LOCAL_ADDRESS = LocalAddressType()
 COMMAND = CommandType()
+HEADER = HeaderType()
+ALGORITHMS = AlgorithmListType()
+SIP_URI = SipUriType()
+NAME_ADDR = NameAddrType()
+HEADER_TEXT = HeaderTextType()

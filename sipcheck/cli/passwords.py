@@ -1,7 +1,9 @@
 """Where the password comes from, never the command line: ``--password-env``,
 ``--password-file`` (``-``: stdin), ``--password-command``, or a prompt without
 echo when a challenge arrives. A secret in the address itself is accepted with
-a warning (it shows in ``ps``). Every failure is a ConfigError naming the flag.
+a warning (it shows in ``ps``). An HA1 (H(user:realm:password), as good as the
+password) comes the same ways: ``--ha1-env``, ``--ha1-file``. Every failure is a
+ConfigError naming the flag.
 """
 
 from __future__ import annotations
@@ -32,16 +34,24 @@ class PasswordOptions:
     env: str | None = None  # --password-env NAME
     file: str | None = None  # --password-file PATH, "-" for stdin
     command: tuple[str, ...] | None = None  # --password-command CMD, split like a shell
+    ha1_env: str | None = None  # --ha1-env NAME
+    ha1_file: str | None = None  # --ha1-file PATH, "-" for stdin
+
+
+HA1_DIGITS = {32: "MD5", 64: "SHA-256 or SHA-512-256"}
 
 
 def read_password(options: PasswordOptions, argument: AorArgument) -> Secret | None:
-    """The password from the one source given; None when none was (we prompt on a challenge)."""
+    """The password from the one source given; None when none was (we prompt on a challenge,
+    unless an HA1 was given: see ``read_ha1``)."""
     given = [
         flag
         for flag, value in (
             ("--password-env", options.env),
             ("--password-file", options.file),
             ("--password-command", options.command),
+            ("--ha1-env", options.ha1_env),
+            ("--ha1-file", options.ha1_file),
         )
         if value is not None
     ]
@@ -61,6 +71,29 @@ def read_password(options: PasswordOptions, argument: AorArgument) -> Secret | N
     return None
 
 
+def read_ha1(options: PasswordOptions) -> Secret | None:
+    """The HA1 from --ha1-env or --ha1-file (call ``read_password`` first: it refuses two
+    sources); lower-case hex of 32 (MD5) or 64 (SHA-256, SHA-512-256) digits."""
+    if options.ha1_env is not None:
+        flag = f"--ha1-env {options.ha1_env}"
+        secret = _from_env(options.ha1_env, "--ha1-env")
+    elif options.ha1_file is not None:
+        flag = f"--ha1-file {options.ha1_file}"
+        path = options.ha1_file
+        secret = _from_stdin("--ha1-file -") if path == "-" else _from_file(path, "--ha1-file")
+    else:
+        return None
+    value = secret.reveal().strip().lower()
+    if len(value) not in HA1_DIGITS or any(c not in "0123456789abcdef" for c in value):
+        # Neither the value nor its length is repeated: it is as good as a password.
+        raise ConfigError(
+            f"{flag}: not an HA1 (32 hex digits for MD5, 64 for SHA-256 or SHA-512-256)",
+            hint="an HA1 is H(user:realm:password), e.g. printf 'alice:example.com:secret' "
+            "| md5sum",
+        )
+    return Secret(value)
+
+
 def _warn_about(argument: AorArgument) -> None:
     if argument.form == "uri":
         # RFC 3261 §19.1.1: a password in the userinfo is NOT RECOMMENDED (deprecated).
@@ -77,12 +110,12 @@ def _warn_about(argument: AorArgument) -> None:
         )
 
 
-def _from_env(name: str) -> Secret:
+def _from_env(name: str, option: str = "--password-env") -> Secret:
     value = os.environ.get(name)
     if value is None:
-        raise ConfigError(f"--password-env {name}: {name} is not set (export {name}=... first)")
+        raise ConfigError(f"{option} {name}: {name} is not set (export {name}=... first)")
     if not value:
-        raise ConfigError(f"--password-env {name}: {name} is set but empty")
+        raise ConfigError(f"{option} {name}: {name} is set but empty")
     return Secret(value)
 
 
@@ -93,28 +126,28 @@ def _first_line(text: str, flag: str) -> Secret:
     return Secret(line)
 
 
-def _from_file(path: str) -> Secret:
+def _from_file(path: str, option: str = "--password-file") -> Secret:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ConfigError(f"--password-file {path}: not UTF-8 text") from None
+        raise ConfigError(f"{option} {path}: not UTF-8 text") from None
     except OSError as exc:
-        raise ConfigError(f"--password-file {path}: cannot read it: {exc.strerror}") from None
-    return _first_line(text, f"--password-file {path}")
+        raise ConfigError(f"{option} {path}: cannot read it: {exc.strerror}") from None
+    return _first_line(text, f"{option} {path}")
 
 
-def _from_stdin() -> Secret:
+def _from_stdin(flag: str = "--password-file -") -> Secret:
     stream = sys.stdin
     if stream.isatty():
         raise ConfigError(
-            "--password-file -: stdin is a terminal; pipe the password in, "
-            "or leave the option out to be asked without echo"
+            f"{flag}: stdin is a terminal; pipe it in"
+            + (", or leave the option out to be asked without echo" if "password" in flag else "")
         )
     try:
         line = stream.readline()
     except UnicodeDecodeError:
-        raise ConfigError("--password-file -: stdin is not UTF-8 text") from None
-    return _first_line(line, "--password-file -")
+        raise ConfigError(f"{flag}: stdin is not UTF-8 text") from None
+    return _first_line(line, flag)
 
 
 def _from_command(argv: tuple[str, ...]) -> Secret:

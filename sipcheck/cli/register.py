@@ -30,6 +30,15 @@ Examples:
   sipcheck register alice@pbx.example.com --password-command 'pass show sip/alice'
   sipcheck register alice@example.com --server 192.0.2.10:5080 --transport tcp
   sipcheck register alice@example.com --json | jq .result
+
+\b
+Like sipsak and sipexer:
+  sipcheck register alice@example.com -H 'X-Tenant: 42' --user-agent 'Yealink SIP-T46S'
+  sipcheck register alice@example.com --ha1-env SIP_HA1          # an HA1, not the password
+  sipcheck register 1001@pbx.example.com --from sip:admin@pbx.example.com   # third party
+  sipcheck register 1001@pbx.example.com --to sip:1001@sbc.example.com \\
+      --request-uri sip:sbc.example.com --max-forwards 10
+  sipcheck register alice@example.com -6 --algorithm SHA-256,MD5
 """
 
 
@@ -110,6 +119,7 @@ A password in it is used to answer a challenge, never sent or printed.
 Examples:
   sipcheck options sip.carrier.net
   sipcheck options 192.0.2.10:5060 --transport tcp
+  sipcheck options sip.carrier.net -4 -H 'X-Probe: monitoring' --max-forwards 1
 """,
 )
 @click.argument("target", type=AOR)

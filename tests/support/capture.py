@@ -1,5 +1,5 @@
-"""sipcheck's registrar core behind a plain UDP socket on 127.0.0.1, in a thread,
-keeping every datagram that crossed the wire (both ways)."""
+"""sipcheck's registrar core behind a plain UDP socket on 127.0.0.1 (or ::1), in a
+thread, keeping every datagram that crossed the wire (both ways)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from types import TracebackType
 from typing import Literal
 
@@ -20,12 +21,22 @@ class CapturingRegistrar:
     """``with CapturingRegistrar({"alice": "pw"}) as reg:`` then send to ``reg.port``."""
 
     def __init__(
-        self, accounts: Mapping[str, str], challenge: Literal["www", "proxy"] = "www"
+        self,
+        accounts: Mapping[str, str],
+        challenge: Literal["www", "proxy"] = "www",
+        *,
+        host: str = "127.0.0.1",
+        algorithms: tuple[str, ...] | None = None,
     ) -> None:
         config = RegistrarConfig(accounts=dict(accounts), challenge=challenge)
+        if algorithms is not None:
+            config = replace(config, algorithms=algorithms)
         self.registrar = RegistrarService(Registrar(config, secrets.token_bytes(32)), record=False)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.host = host
+        self.sock = socket.socket(
+            socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM
+        )
+        self.sock.bind((host, 0))
         self.sock.settimeout(0.05)
         self.port: int = self.sock.getsockname()[1]
         self.received: list[bytes] = []
@@ -35,7 +46,7 @@ class CapturingRegistrar:
 
     @property
     def where(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @property
     def wire(self) -> bytes:
@@ -69,7 +80,7 @@ class CapturingRegistrar:
             local = self.sock.getsockname()
             result = self.registrar.receive(
                 data,
-                source=Address(source[0], source[1]),
+                source=Address(source[0].split("%")[0], source[1]),
                 local=Address(local[0], local[1]),
                 transport="udp",
                 now=time.monotonic() - start,
