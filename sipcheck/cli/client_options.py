@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from sipcheck.cli.options import OutputOptions, json_option, no_color_option, verbose_option
+from sipcheck.cli.options import OutputOptions, json_option, no_color_option
 from sipcheck.cli.params import (
     ALGORITHMS,
     COMMAND,
@@ -227,7 +227,13 @@ _OPTIONS = [
     ),
     json_option,
     no_color_option,
-    verbose_option,
+    click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="-v every message's headers; -vv every message in full; -vvv also the timers "
+        "and transport events.",
+    ),
 ]
 
 

@@ -1,7 +1,10 @@
 """The client driver: runs a ``Registration`` core over real transports.
 
 Receive -> core -> send, re-arm one timer; on a target failure connect the
-next target; fill the Trace as octets cross the wire.
+next target; fill the Trace as octets cross the wire (and, as notes, the timers
+and transport events ``-vvv`` shows). A ``progress`` observer hears what the run
+is doing while it waits (``sipcheck.net.progress``); a ``ConnectionPool`` keeps
+connections open from one run to the next (``--count``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sipcheck.errors import (
     TLSFailure,
     TransportError,
 )
+from sipcheck.net import progress
 from sipcheck.net.transports import Connection, Failed, Received, TlsOptions, open_connection
 from sipcheck.outcome import FailureRecord, RunRecord
 from sipcheck.sip.client.failure import Failure
@@ -30,8 +34,9 @@ from sipcheck.sip.client.registration import (
     TargetFailed,
 )
 from sipcheck.sip.locate.targets import Resolution, Target
+from sipcheck.sip.wire.message import Response
 from sipcheck.sip.wire.uri import SipUri
-from sipcheck.trace import Trace, TraceEntry
+from sipcheck.trace import Address, Trace, TraceEntry
 
 PasswordPrompt = Callable[[str, str], Awaitable[str | None]]
 Resolver = Callable[[SipUri], Awaitable[Resolution]]
@@ -45,6 +50,40 @@ class NetOptions:
     connect_timeout: float = 5.0
 
 
+class ConnectionPool:
+    """Connections kept open from one run to the next (``--count``): every run then
+    sends from the same address and Contact, as a refresh does (RFC 3261 §10.2.4)."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str, int], Connection] = {}
+
+    def take(self, target: Target) -> Connection | None:
+        """The connection kept for ``target``, unless it failed since (then closed)."""
+        conn = self._open.pop(_pool_key(target), None)
+        if conn is None:
+            return None
+        while not conn.queue.empty():  # what came between two runs belongs to neither
+            if isinstance(conn.queue.get_nowait(), Failed):
+                conn.close()
+                return None
+        return conn
+
+    def keep(self, target: Target, conn: Connection) -> None:
+        old = self._open.pop(_pool_key(target), None)
+        if old is not None and old is not conn:
+            old.close()
+        self._open[_pool_key(target)] = conn
+
+    def close(self) -> None:
+        for conn in self._open.values():
+            conn.close()
+        self._open.clear()
+
+
+def _pool_key(target: Target) -> tuple[str, str, int]:
+    return (target.transport, target.address, target.port)
+
+
 async def run_client(
     registration: Registration,
     resolution: Resolution,
@@ -53,8 +92,12 @@ async def run_client(
     command: str,
     prompt: PasswordPrompt | None = None,
     resolver: Resolver | None = None,
+    progress: progress.ProgressObserver | None = None,
+    pool: ConnectionPool | None = None,
 ) -> RunRecord:
     driver = _Driver(registration, resolution, options, prompt, resolver, command)
+    driver.observer = progress
+    driver.pool = pool
     try:
         await driver.run()
     finally:
@@ -82,14 +125,30 @@ class _Driver:
         self.result = RunRecord(command, registration, trace, resolution, None)
         self.pending = list(resolution.targets)
         self.conn: Connection | None = None
+        self.conn_target: Target | None = None
+        self.conn_broken = False  # a transport error: never kept for the next run
+        self.observer: progress.ProgressObserver | None = None
+        self.pool: ConnectionPool | None = None
+        self.retransmissions = 0  # of the request under way
 
     def now(self) -> float:
         return self.loop.time() - self.t0
 
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+    def tell(self, event: progress.ProgressEvent) -> None:
+        if self.observer is not None:
+            self.observer(event)
+
+    def close(self, *, keep: bool = True) -> None:
+        conn, target = self.conn, self.conn_target
+        if conn is None:
+            return
+        self.conn = None
+        if keep and self.pool is not None and target is not None and not self.conn_broken:
+            self.pool.keep(target, conn)
+            return
+        conn.close()
+        what = f"closed {conn.transport_name.upper()} {conn.local} -> {conn.remote}"
+        self.result.trace.note(self.now(), "transport", what)
 
     async def run(self) -> None:
         reg = self.reg
@@ -109,7 +168,7 @@ class _Driver:
             try:
                 item = await asyncio.wait_for(self.conn.queue.get(), wait)
             except (TimeoutError, asyncio.TimeoutError):
-                reg.handle_timer(self.now())
+                self._on_timer()
                 continue
             if isinstance(item, Received):
                 entry = self.result.trace.add(
@@ -127,17 +186,67 @@ class _Driver:
                 for event in events:
                     if isinstance(event, StrayIgnored) and event.raw is item.data:
                         entry.note = f"ignored: {event.reason}"
+                if self.observer is not None:
+                    message = entry.message
+                    status = message.status if isinstance(message, Response) else None
+                    self.tell(progress.Received(entry.time, entry.start_line, item.source, status))
                 await self._handle_events(events)
             elif isinstance(item, Failed):
+                self.conn_broken = True
                 self.result.trace.note(self.now(), "error", item.detail, STEP_SEND)
                 reg.transport_error(item.detail, self.now())
+
+    def _on_timer(self) -> None:
+        """A timer is due: the core handles it; the trace notes which one (for -vvv)."""
+        reg, now = self.reg, self.now()
+        tx = reg.transaction
+        due = {name: when for name, when in (tx.armed() if tx is not None else []) if when <= now}
+        fired = next((name for name in ("K", "F", "E") if name in due), None)
+        reg.handle_timer(now)
+        if fired is None:
+            if now >= reg.deadline and reg.done:
+                self._timer_note("deadline", f"--timeout {reg.config.timeout:g} s reached")
+            return
+        if fired == "E":
+            detail = f"Timer E fired: retransmission {self.retransmissions + 1}"
+            upcoming = dict(tx.armed()) if tx is not None else {}
+            if "E" in upcoming:
+                detail += f", next Timer E in {upcoming['E'] - due['E']:.3f}s"
+        elif fired == "F":
+            detail = f"Timer F fired: no final response in {reg.config.timers.f:g} s"
+        else:
+            detail = "Timer K fired: the transaction is over"
+        self._timer_note(fired, detail)
+
+    def _timer_note(self, timer: str, detail: str) -> None:
+        now = self.now()
+        self.result.trace.note(now, "timer", detail)
+        self.tell(progress.TimerFired(now, timer, detail))
+
+    def _armed_note(self) -> None:
+        """A new request: which timers now run (RFC 3261 §17.1.2.2)."""
+        tx, now = self.reg.transaction, self.now()
+        if tx is None:
+            return
+        timers = [f"Timer {name} in {when - tx.started:.3f}s" for name, when in tx.armed()]
+        if tx.reliable:
+            timers.append("no Timer E (a reliable transport)")
+        self.result.trace.note(now, "timer", ", ".join(timers))
+
+    def _limit(self) -> float | None:
+        """Seconds until the transaction under way gives up: Timer F or --timeout."""
+        tx, now = self.reg.transaction, self.now()
+        ends = [self.reg.deadline]
+        if tx is not None:
+            ends += [when for name, when in tx.armed() if name == "F"]
+        return max(0.0, min(ends) - now)
 
     def _flush(self) -> None:
         if self.conn is None:
             return
         for out in self.reg.take_outgoing():
             self.conn.send(out.data)
-            self.result.trace.add(
+            entry = self.result.trace.add(
                 TraceEntry(
                     "out",
                     self.now(),
@@ -148,6 +257,19 @@ class _Driver:
                     out.retransmission,
                 )
             )
+            self.retransmissions = self.retransmissions + 1 if out.retransmission else 0
+            if not out.retransmission:
+                self._armed_note()
+            if self.observer is not None:
+                sent = progress.Sent(
+                    entry.time,
+                    entry.start_line,
+                    self.conn.remote,
+                    self.conn.transport_name,
+                    self.retransmissions,
+                    self._limit(),
+                )
+                self.tell(sent)
 
     async def _handle_events(self, events: list[Event]) -> None:
         reg = self.reg
@@ -167,7 +289,7 @@ class _Driver:
             self.result.failures.append(FailureRecord(target, event.reason, event.detail))
             if event.reason is Failure.TIMEOUT:
                 self.result.trace.note(self.now(), "timeout", event.detail, STEP_SEND)
-        self.close()
+        self.close(keep=False)
         if event.redirect_to is not None and self.resolver is not None:
             uri = event.redirect_to
             self.result.trace.note(self.now(), "resolve", f"redirected to {uri}")
@@ -188,6 +310,12 @@ class _Driver:
         while self.pending:
             target = self.pending.pop(0)
             self.result.target = target
+            remote = Address(target.address, target.port)
+            kept = self.pool.take(target) if self.pool is not None else None
+            if kept is not None:
+                self._use(target, kept, reused=True)
+                return True
+            self.tell(progress.Connecting(self.now(), remote, target.transport))
             try:
                 conn = await open_connection(
                     target.transport,
@@ -210,14 +338,20 @@ class _Driver:
             except TransportError as exc:
                 self._record_failure(target, Failure.UNREACHABLE, exc, STEP_CONNECT)
                 continue
-            self.conn = conn
-            what = f"{target.transport.upper()} {conn.local} -> {conn.remote}"
-            self.result.trace.note(self.now(), "connect", what)
-            if conn.tls is not None:
-                self.result.trace.tls = conn.tls
-            self.reg.connect(conn.local.host, conn.local.port, target.transport)
+            self._use(target, conn, reused=False)
             return True
         return False
+
+    def _use(self, target: Target, conn: Connection, *, reused: bool) -> None:
+        self.conn, self.conn_target, self.conn_broken = conn, target, False
+        what = f"{target.transport.upper()} {conn.local} -> {conn.remote}"
+        if reused:
+            what += " (kept open from the previous run)"
+        self.result.trace.note(self.now(), "connect", what)
+        if conn.tls is not None:
+            self.result.trace.tls = conn.tls
+        self.reg.connect(conn.local.host, conn.local.port, target.transport)
+        self.tell(progress.Connected(self.now(), conn.local, conn.remote, target.transport, reused))
 
     def _record_failure(
         self, target: Target, failure: Failure, exc: TransportError, step: str
@@ -226,6 +360,8 @@ class _Driver:
         self.result.failures.append(FailureRecord(target, failure, exc.message))
         timed_out = failure in (Failure.CONNECT_TIMEOUT, Failure.TLS_HANDSHAKE_TIMEOUT)
         self.result.trace.note(self.now(), "timeout" if timed_out else "error", detail, step)
+        remote = Address(target.address, target.port)
+        self.tell(progress.ConnectFailed(self.now(), remote, target.transport, detail))
 
     def _abort_no_target(self) -> None:
         last = self.result.failures[-1] if self.result.failures else None

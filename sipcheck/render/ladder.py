@@ -57,8 +57,12 @@ _DETAIL_INDENT = 3  # detail text starts this far right of the sipcheck lane
 _MIN_DETAIL = 12  # below this many columns between the lanes, text may run over the lane
 _KEY = 13  # "  sending to " before a header value
 _RAW_INDENT = "    "  # a raw header line's continuation, under its first word + 2
-# Notes the ladder leaves out: the connection is in the lane labels already.
-_SILENT_NOTES = frozenset({"connect"})
+# Notes the ladder leaves out: the connection is in the lane labels already; timers and
+# transport events are for -vvv.
+_SILENT_NOTES = frozenset({"connect", "timer", "transport"})
+VERBOSE_HEADERS = 1  # -v: every message's start line and headers
+VERBOSE_MESSAGES = 2  # -vv: every message in full, body included
+VERBOSE_EVENTS = 3  # -vvv: also the timers and transport events
 # A raw header line may break after these (the space itself is dropped at the break).
 _RAW_BREAK_RE = re.compile(r"(?<=[,; ])")
 _RAW_FALLBACK_RE = re.compile(r"(?<==)")
@@ -316,7 +320,9 @@ def _note_style(note: Note) -> str:
     return "red" if note.kind == "error" else "dim"
 
 
-def _shown_notes(trace: Trace) -> list[Note]:
+def _shown_notes(trace: Trace, verbose: int = 0) -> list[Note]:
+    if verbose >= VERBOSE_EVENTS:
+        return list(trace.notes)
     return [n for n in trace.notes if n.kind not in _SILENT_NOTES]
 
 
@@ -324,10 +330,10 @@ def _note_text(note: Note) -> str:
     return printable(f"· {note.kind}: {note.text}")
 
 
-def _timeline(trace: Trace) -> list[int | Note]:
+def _timeline(trace: Trace, verbose: int) -> list[int | Note]:
     """Entry indexes and notes by time; a note at the same time as a message comes first."""
     keyed: list[tuple[float, int, int, int | Note]] = []
-    keyed += [(n.time, 0, i, n) for i, n in enumerate(_shown_notes(trace))]
+    keyed += [(n.time, 0, i, n) for i, n in enumerate(_shown_notes(trace, verbose))]
     keyed += [(e.time, 1, i, i) for i, e in enumerate(trace.entries)]
     return [item for *_, item in sorted(keyed, key=lambda k: k[:3])]
 
@@ -335,7 +341,7 @@ def _timeline(trace: Trace) -> list[int | Note]:
 def _rows(grid: _Grid, trace: Trace, index: dict[LaneKey, int], verbose: int) -> None:
     annotations = annotate(trace.entries)
     previous: float | None = None
-    for item in _timeline(trace):
+    for item in _timeline(trace, verbose):
         if isinstance(item, Note):
             grid.detail(_note_text(item), _note_style(item), gutter=format_time(item.time))
             continue
@@ -349,11 +355,19 @@ def _rows(grid: _Grid, trace: Trace, index: dict[LaneKey, int], verbose: int) ->
         grid.arrow(gutter, src, dst, said.label, said.style)
         for text, style in said.details:
             grid.detail(text, style)
-        if verbose >= 1:
+        if verbose >= VERBOSE_HEADERS:
             if said.details:  # keep the raw message apart from what it means
                 grid.detail("", "")
-            for raw in raw_lines(entry):
+            for raw in _raw_shown(entry, verbose):
                 grid.detail("  " + raw, "dim", raw=True)
+
+
+def _raw_shown(entry: TraceEntry, verbose: int) -> list[str]:
+    """-v: the start line and headers; -vv and more: the body too."""
+    lines = raw_lines(entry)
+    if verbose >= VERBOSE_MESSAGES or "" not in lines:
+        return lines
+    return lines[: lines.index("")]
 
 
 # --- header -------------------------------------------------------------------------
@@ -433,7 +447,7 @@ def render_ladder(trace: Trace, outcome: Outcome, *, verbose: int = 0, width: in
     lines = _header(trace, outcome, width)
     lines.append(Text(""))
     if not trace.entries:
-        for note in _shown_notes(trace):
+        for note in _shown_notes(trace, verbose):
             for i, chunk in enumerate(wrap_text(_note_text(note), width - GUTTER)):
                 gutter = format_time(note.time) if i == 0 else ""
                 line = Text(f"{gutter:<{GUTTER}}", style="dim")
