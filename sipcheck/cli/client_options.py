@@ -232,7 +232,7 @@ _OPTIONS = [
         "--verbose",
         count=True,
         help="-v every message's headers; -vv every message in full; -vvv also the timers "
-        "and transport events.",
+        "and transport events. On a terminal, -v also prints each retransmission as it goes.",
     ),
 ]
 

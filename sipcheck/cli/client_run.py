@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Protocol, runtime_checkable
 
 from sipcheck.cli.aor_argument import AorArgument
 from sipcheck.cli.client_options import ClientOptions
@@ -11,7 +15,8 @@ from sipcheck.cli.client_settings import ClientSettings, build_client_settings
 from sipcheck.cli.passwords import ask_password, can_prompt, read_ha1, read_password
 from sipcheck.diagnosis.facts import STEP_DNS
 from sipcheck.errors import ResolutionError
-from sipcheck.net.client import run_client
+from sipcheck.net import progress as p
+from sipcheck.net.client import ConnectionPool, PasswordPrompt, run_client
 from sipcheck.outcome import RunRecord, build_outcome
 from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import Mode, Registration
@@ -32,7 +37,11 @@ def run_client_command(
     settings = build_client_settings(mode, argument, options, expires=expires, contact=contact)
     settings = settings.with_password(read_password(options.password, argument))
     settings = settings.with_ha1(read_ha1(options.password))
-    trace, outcome = asyncio.run(execute(settings))
+    from sipcheck.cli.progress import live_status
+
+    status = live_status(settings.output)
+    with status or contextlib.nullcontext():
+        trace, outcome = asyncio.run(execute(settings, progress=status))
     show(settings, trace, outcome)
     return outcome.exit_status
 
@@ -51,6 +60,13 @@ def show(settings: ClientSettings, trace: Trace, outcome: Outcome) -> None:
     console = output.console()
     console.print(render_ladder(trace, outcome, verbose=output.verbose, width=console.width))
     console.print(render_verdict(outcome))
+
+
+@runtime_checkable
+class Pausable(Protocol):
+    """An observer that must stop drawing while a person types (the live status line)."""
+
+    def paused(self) -> AbstractContextManager[None]: ...
 
 
 async def _prompt(realm: str, auth_user: str) -> str | None:
@@ -94,27 +110,66 @@ async def _resolve(plan: ClientSettings, uri: SipUri | None = None) -> Resolutio
     return only_family(found, plan.family, uri.host_unbracketed)
 
 
+def _pausing(prompt: PasswordPrompt, observer: object) -> PasswordPrompt:
+    if not isinstance(observer, Pausable):
+        return prompt
+    pausable = observer
+
+    async def paused_prompt(realm: str, auth_user: str) -> str | None:
+        with pausable.paused():
+            return await prompt(realm, auth_user)
+
+    return paused_prompt
+
+
 async def execute(
-    plan: ClientSettings, *, rng: random.Random | None = None
+    plan: ClientSettings,
+    *,
+    rng: random.Random | None = None,
+    progress: p.ProgressObserver | None = None,
+    pool: ConnectionPool | None = None,
+    resolution: Resolution | None = None,
+    prompt: PasswordPrompt | None = None,
 ) -> tuple[Trace, Outcome]:
     """Resolve, run the registration core over the network, build the Outcome."""
+    record = await execute_record(
+        plan, rng=rng, progress=progress, pool=pool, resolution=resolution, prompt=prompt
+    )
+    return record.trace, build_outcome(record)
+
+
+async def execute_record(
+    plan: ClientSettings,
+    *,
+    rng: random.Random | None = None,
+    progress: p.ProgressObserver | None = None,
+    pool: ConnectionPool | None = None,
+    resolution: Resolution | None = None,
+    prompt: PasswordPrompt | None = None,
+) -> RunRecord:
+    """``execute`` up to the RunRecord: given a ``resolution`` (a repeated run), no DNS;
+    given a ``pool``, the connections of the previous run are used again."""
     registration = Registration(plan.config, rng=rng or random.SystemRandom(), now=0.0)
     command = plan.config.mode.value.split("-")[0]
-    try:
-        resolution = await _resolve(plan)
-    except ResolutionError as exc:
-        detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
-        registration.abort(Failure.DNS_FAILED, detail, 0.0)
-        trace = Trace()
-        trace.note(0.0, "error", detail, STEP_DNS)
-        record = RunRecord(command, registration, trace, None, None)
-        return record.trace, build_outcome(record)
-    record = await run_client(
+    tell: Callable[[p.ProgressEvent], None] = progress or (lambda event: None)
+    if resolution is None:
+        tell(p.Resolving(0.0, plan.resolve_host))
+        try:
+            resolution = await _resolve(plan)
+        except ResolutionError as exc:
+            detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            registration.abort(Failure.DNS_FAILED, detail, 0.0)
+            trace = Trace()
+            trace.note(0.0, "error", detail, STEP_DNS)
+            return RunRecord(command, registration, trace, None, None)
+        tell(p.Resolved(0.0, len(resolution.targets)))
+    return await run_client(
         registration,
         resolution,
         plan.net,
         command=command,
-        prompt=_prompt,
+        prompt=_pausing(prompt or _prompt, progress),
         resolver=lambda uri: _resolve(plan, uri),
+        progress=progress,
+        pool=pool,
     )
-    return record.trace, build_outcome(record)

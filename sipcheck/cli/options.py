@@ -94,8 +94,10 @@ def make_console(no_color: bool, stderr: bool = False) -> Console:
         # Without a colour system rich writes no escape sequences at all (not
         # even bold), which is what NO_COLOR users and log files want.
         color_system="auto" if color else None,
-        # A pipe is never a terminal, whatever FORCE_COLOR says, unless colour is on.
-        force_terminal=True if color else (None if tty else False),
+        # A pipe is never a terminal, whatever FORCE_COLOR says, unless colour is on; a
+        # terminal always is (rich alone takes FORCE_COLOR="" for "not a terminal", which
+        # would also stop the live status line there).
+        force_terminal=color or tty,
         no_color=not color,
         highlight=False,
         emoji=False,
