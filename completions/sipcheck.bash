@@ -47,6 +47,8 @@ _sipcheck() {
             "sipcheck options --ca-file" |\
             "sipcheck options --cert" |\
             "sipcheck options --key" |\
+            "sipcheck options --count" |\
+            "sipcheck options --interval" |\
             "sipcheck query --user" |\
             "sipcheck query --auth-user" |\
             "sipcheck query --password-env" |\
@@ -97,6 +99,8 @@ _sipcheck() {
             "sipcheck register --ca-file" |\
             "sipcheck register --cert" |\
             "sipcheck register --key" |\
+            "sipcheck register --count" |\
+            "sipcheck register --interval" |\
             "sipcheck registrar --listen" |\
             "sipcheck registrar --account" |\
             "sipcheck registrar --accounts-file" |\
@@ -171,6 +175,8 @@ _sipcheck() {
             "sipcheck options --ca-file") _sipcheck_files ;;
             "sipcheck options --cert") _sipcheck_files ;;
             "sipcheck options --key") _sipcheck_files ;;
+            "sipcheck options --count") : ;;
+            "sipcheck options --interval") : ;;
             "sipcheck query --user") : ;;
             "sipcheck query --auth-user") : ;;
             "sipcheck query --password-env") : ;;
@@ -221,6 +227,8 @@ _sipcheck() {
             "sipcheck register --ca-file") _sipcheck_files ;;
             "sipcheck register --cert") _sipcheck_files ;;
             "sipcheck register --key") _sipcheck_files ;;
+            "sipcheck register --count") : ;;
+            "sipcheck register --interval") : ;;
             "sipcheck registrar --listen") : ;;
             "sipcheck registrar --account") : ;;
             "sipcheck registrar --accounts-file") _sipcheck_files ;;
@@ -274,9 +282,9 @@ _sipcheck() {
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug -h --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug -h --help" ;;
         "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug -h --help"; else _sipcheck_files; fi ;;
-        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --debug -h --help" ;;
         "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
-        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --debug -h --help" ;;
         "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug -h --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
         *) ;;

@@ -71,6 +71,8 @@ complete -c sipcheck -n '__fish_seen_subcommand_from options' -l key -r -F -d 'P
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -s v -l verbose -d '-v every message\'s headers; -vv every message in full; -vvv also the...'
+complete -c sipcheck -n '__fish_seen_subcommand_from options' -l count -r -f -d 'Run N times and print min/avg/max/p95 of the response times and the f...'
+complete -c sipcheck -n '__fish_seen_subcommand_from options' -l interval -r -f -d 'Seconds from the start of one run to the start of the next (with --co...'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -s h -l help -d 'Show this message and exit'
 
@@ -139,6 +141,8 @@ complete -c sipcheck -n '__fish_seen_subcommand_from register' -l key -r -F -d '
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -s v -l verbose -d '-v every message\'s headers; -vv every message in full; -vvv also the...'
+complete -c sipcheck -n '__fish_seen_subcommand_from register' -l count -r -f -d 'Run N times and print min/avg/max/p95 of the response times and the f...'
+complete -c sipcheck -n '__fish_seen_subcommand_from register' -l interval -r -f -d 'Seconds from the start of one run to the start of the next (with --co...'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -s h -l help -d 'Show this message and exit'
 

@@ -427,8 +427,8 @@ def test_dash_h_is_help_everywhere(command: str | None) -> None:
 def test_every_new_option_has_an_example_in_help() -> None:
     text = invoke("register", "--help").stdout
     for flag in ("-H", "--user-agent", "--ha1-env", "--ha1-file", "--from", "--to",
-                 "--request-uri", "--max-forwards", "-6", "--algorithm",
-                 "--password-file -"):  # fmt: skip
+                 "--request-uri", "--max-forwards", "-6", "--algorithm", "--count",
+                 "--interval", "-v", "--password-file -"):  # fmt: skip
         assert re.search(rf"sipcheck register .*{re.escape(flag)}\b", text) or re.search(
             rf"e\.g\. [^\n]*{re.escape(flag)}", text.replace("\n", " ")
         ), flag

@@ -134,7 +134,11 @@ def test_the_prompt_pauses_the_status_line() -> None:
         return "typed"
 
     paused = _pausing(prompt, Observer())
-    assert asyncio.run(paused("example.com", "alice")) == "typed"
+
+    async def ask() -> str | None:
+        return await paused("example.com", "alice")
+
+    assert asyncio.run(ask()) == "typed"
     assert calls == ["pause", "prompt example.com alice", "resume"]
     assert _pausing(prompt, print) is prompt  # a plain callable: nothing to pause
 

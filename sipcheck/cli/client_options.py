@@ -36,6 +36,7 @@ R = TypeVar("R")
 DEFAULT_TIMEOUT = 32.0
 DEFAULT_T1 = 0.5
 DEFAULT_MAX_FORWARDS = 70
+DEFAULT_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,14 @@ class ClientOptions:
     max_forwards: int = DEFAULT_MAX_FORWARDS
     family: int | None = None  # -4 or -6; None: both
     algorithms: tuple[str, ...] | None = None  # --algorithm; None: the default preference
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """``--count N --interval S``: run the command N times, S seconds apart (start to start)."""
+
+    count: int = 1
+    interval: float = DEFAULT_INTERVAL
 
 
 _OPTIONS = [
@@ -312,3 +321,37 @@ def _family(ipv4: bool, ipv6: bool) -> int | None:
     if ipv4 and ipv6:
         raise ConfigError("-4 and -6 cannot be used together: without either, both families are")
     return 4 if ipv4 else 6 if ipv6 else None
+
+
+_REPEAT_OPTIONS = [
+    click.option(
+        "--count",
+        type=click.IntRange(1, 100_000),
+        default=1,
+        show_default=True,
+        help="Run N times and print min/avg/max/p95 of the response times and the "
+        "failures, like ping, e.g. --count 10.",
+    ),
+    click.option(
+        "--interval",
+        type=click.FloatRange(min=0.0),
+        default=DEFAULT_INTERVAL,
+        show_default=True,
+        metavar="S",
+        help="Seconds from the start of one run to the start of the next (with --count), "
+        "e.g. --count 100 --interval 0.2.",
+    ),
+]
+
+
+def repeat_options(func: Callable[..., R]) -> Callable[..., R]:
+    """Add --count and --interval; the command receives them as ``repeat``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, count: int, interval: float, **kwargs: Any) -> R:
+        return func(*args, repeat=Repeat(count, interval), **kwargs)
+
+    decorated: Callable[..., R] = wrapper
+    for option in reversed(_REPEAT_OPTIONS):
+        decorated = option(decorated)
+    return decorated

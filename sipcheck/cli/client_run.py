@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from sipcheck.cli.aor_argument import AorArgument
-from sipcheck.cli.client_options import ClientOptions
+from sipcheck.cli.client_options import ClientOptions, Repeat
 from sipcheck.cli.client_settings import ClientSettings, build_client_settings
 from sipcheck.cli.passwords import ask_password, can_prompt, read_ha1, read_password
 from sipcheck.diagnosis.facts import STEP_DNS
@@ -32,11 +32,16 @@ def run_client_command(
     *,
     expires: int | None = None,
     contact: str | None = None,
+    repeat: Repeat | None = None,
 ) -> int:
     """One client command: settings first (every check), then the secret, then the run."""
     settings = build_client_settings(mode, argument, options, expires=expires, contact=contact)
     settings = settings.with_password(read_password(options.password, argument))
     settings = settings.with_ha1(read_ha1(options.password))
+    if repeat is not None and repeat.count > 1:
+        from sipcheck.cli.client_repeat import run_repeated
+
+        return run_repeated(settings, repeat)
     from sipcheck.cli.progress import live_status
 
     status = live_status(settings.output)
@@ -75,6 +80,22 @@ async def _prompt(realm: str, auth_user: str) -> str | None:
     if not can_prompt():
         return None
     return ask_password(realm, auth_user)
+
+
+def remembering_prompt() -> PasswordPrompt:
+    """A prompt that asks once per realm and user, for runs that repeat (``--count``)."""
+    known: dict[tuple[str, str], str] = {}
+
+    async def prompt(realm: str, auth_user: str) -> str | None:
+        key = (realm, auth_user)
+        if key not in known:
+            answer = await _prompt(realm, auth_user)
+            if answer is None:
+                return None
+            known[key] = answer
+        return known[key]
+
+    return prompt
 
 
 def only_family(resolution: Resolution, family: int | None, host: str) -> Resolution:

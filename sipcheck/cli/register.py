@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sipcheck.cli.client_options import ClientOptions, client_options
+from sipcheck.cli.client_options import ClientOptions, Repeat, client_options, repeat_options
 from sipcheck.cli.params import AOR, CONTACT
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ Like sipsak and sipexer:
   sipcheck register 1001@pbx.example.com --to sip:1001@sbc.example.com \\
       --request-uri sip:sbc.example.com --max-forwards 10
   sipcheck register alice@example.com -6 --algorithm SHA-256,MD5
+  sipcheck register alice@example.com --count 10 --interval 0.5   # min/avg/max/p95 RRD
+  sipcheck register alice@example.com -v     # headers; -vv full messages; -vvv timers too
 """
 
 
@@ -49,11 +51,14 @@ def _run(
     *,
     expires: int | None = None,
     contact: str | None = None,
+    repeat: Repeat | None = None,
 ) -> int:
     from sipcheck.cli.client_run import run_client_command
     from sipcheck.sip.client.registration import Mode
 
-    return run_client_command(Mode(mode_name), argument, options, expires=expires, contact=contact)
+    return run_client_command(
+        Mode(mode_name), argument, options, expires=expires, contact=contact, repeat=repeat
+    )
 
 
 @click.command("register", help=REGISTER_HELP)
@@ -62,8 +67,11 @@ def _run(
               help="Requested registration lifetime in seconds.")  # fmt: skip
 @click.option("--contact", type=CONTACT, help="Contact URI to register (default: our address).")
 @client_options
-def register(aor: AorArgument, expires: int, contact: str | None, options: ClientOptions) -> int:
-    return _run("register", aor, options, expires=expires, contact=contact)
+@repeat_options
+def register(
+    aor: AorArgument, expires: int, contact: str | None, options: ClientOptions, repeat: Repeat
+) -> int:
+    return _run("register", aor, options, expires=expires, contact=contact, repeat=repeat)
 
 
 @click.command(
@@ -119,10 +127,12 @@ A password in it is used to answer a challenge, never sent or printed.
 Examples:
   sipcheck options sip.carrier.net
   sipcheck options 192.0.2.10:5060 --transport tcp
+  sipcheck options sip.carrier.net --count 20 --interval 0.5   # like ping
   sipcheck options sip.carrier.net -4 -H 'X-Probe: monitoring' --max-forwards 1
 """,
 )
 @click.argument("target", type=AOR)
 @client_options
-def options(target: AorArgument, options: ClientOptions) -> int:
-    return _run("options", target, options)
+@repeat_options
+def options(target: AorArgument, options: ClientOptions, repeat: Repeat) -> int:
+    return _run("options", target, options, repeat=repeat)
