@@ -14,6 +14,7 @@ _sipcheck() {
             continue
         fi
         case "$path $word" in
+            "sipcheck completion" |\
             "sipcheck demo" |\
             "sipcheck explain" |\
             "sipcheck lint" |\
@@ -159,7 +160,7 @@ _sipcheck() {
             "sipcheck options --ha1-env") : ;;
             "sipcheck options --ha1-file") _sipcheck_files ;;
             "sipcheck options --realm") : ;;
-            "sipcheck options --algorithm") : ;;
+            "sipcheck options --algorithm") _sipcheck_list "MD5 SHA-256 SHA-512-256" ;;
             "sipcheck options --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck options --server") : ;;
             "sipcheck options --bind") : ;;
@@ -185,7 +186,7 @@ _sipcheck() {
             "sipcheck query --ha1-env") : ;;
             "sipcheck query --ha1-file") _sipcheck_files ;;
             "sipcheck query --realm") : ;;
-            "sipcheck query --algorithm") : ;;
+            "sipcheck query --algorithm") _sipcheck_list "MD5 SHA-256 SHA-512-256" ;;
             "sipcheck query --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck query --server") : ;;
             "sipcheck query --bind") : ;;
@@ -211,7 +212,7 @@ _sipcheck() {
             "sipcheck register --ha1-env") : ;;
             "sipcheck register --ha1-file") _sipcheck_files ;;
             "sipcheck register --realm") : ;;
-            "sipcheck register --algorithm") : ;;
+            "sipcheck register --algorithm") _sipcheck_list "MD5 SHA-256 SHA-512-256" ;;
             "sipcheck register --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck register --server") : ;;
             "sipcheck register --bind") : ;;
@@ -234,7 +235,7 @@ _sipcheck() {
             "sipcheck registrar --accounts-file") _sipcheck_files ;;
             "sipcheck registrar --realm") : ;;
             "sipcheck registrar --challenge") _sipcheck_words "www proxy" ;;
-            "sipcheck registrar --algorithm") : ;;
+            "sipcheck registrar --algorithm") _sipcheck_list "MD5 MD5-sess SHA-256 SHA-256-sess SHA-512-256 SHA-512-256-sess" ;;
             "sipcheck registrar --qop") _sipcheck_words "auth auth-int both none" ;;
             "sipcheck registrar --min-expires") : ;;
             "sipcheck registrar --max-expires") : ;;
@@ -257,7 +258,7 @@ _sipcheck() {
             "sipcheck unregister --ha1-env") : ;;
             "sipcheck unregister --ha1-file") _sipcheck_files ;;
             "sipcheck unregister --realm") : ;;
-            "sipcheck unregister --algorithm") : ;;
+            "sipcheck unregister --algorithm") _sipcheck_list "MD5 SHA-256 SHA-512-256" ;;
             "sipcheck unregister --transport") _sipcheck_words "udp tcp tls" ;;
             "sipcheck unregister --server") : ;;
             "sipcheck unregister --bind") : ;;
@@ -278,9 +279,10 @@ _sipcheck() {
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version -h --help demo explain lint options query register registrar unregister" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version -h --help completion demo explain lint options query register registrar unregister" ;;
+        "sipcheck completion") _sipcheck_words "--debug -h --help bash zsh fish" ;;
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug -h --help" ;;
-        "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug -h --help 100 180 181 182 183 199 200 202 204 300 301 302 305 380 400 401 402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 420 421 422 423 424 425 428 429 430 433 436 437 438 439 440 469 470 480 481 482 483 484 485 486 487 488 489 491 493 494 500 501 502 503 504 505 513 555 580 600 603 604 606 607 608" ;;
         "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug -h --help"; else _sipcheck_files; fi ;;
         "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --debug -h --help" ;;
         "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
@@ -294,6 +296,14 @@ _sipcheck() {
 
 _sipcheck_words() {
     mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
+}
+
+_sipcheck_list() {
+    # A comma list: complete the item after the last comma.
+    local head=""
+    [[ "$cur" == *,* ]] && head="${cur%,*},"
+    mapfile -t COMPREPLY < <(compgen -W "$1" -P "$head" -- "${cur##*,}")
+    compopt -o nospace 2>/dev/null
 }
 
 _sipcheck_files() {

@@ -5,10 +5,19 @@
 
 complete -c sipcheck -f
 
+# A comma list: offer each item after what the token holds up to its last comma.
+function __sipcheck_list
+    set -l head (string replace -r '[^,]*$' '' -- (commandline -ct))
+    for word in $argv
+        echo "$head$word"
+    end
+end
+
 # sipcheck
 complete -c sipcheck -n '__fish_use_subcommand' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_use_subcommand' -s V -l version -d 'Show the version and exit'
 complete -c sipcheck -n '__fish_use_subcommand' -s h -l help -d 'Show this message and exit'
+complete -c sipcheck -n '__fish_use_subcommand' -a completion -d 'Print a shell completion script'
 complete -c sipcheck -n '__fish_use_subcommand' -a demo -d 'Show what sipcheck does, with no SIP server of your own'
 complete -c sipcheck -n '__fish_use_subcommand' -a explain -d 'Explain a SIP response code'
 complete -c sipcheck -n '__fish_use_subcommand' -a lint -d 'Check one SIP message: structure and problems'
@@ -17,6 +26,11 @@ complete -c sipcheck -n '__fish_use_subcommand' -a query -d 'List the current bi
 complete -c sipcheck -n '__fish_use_subcommand' -a register -d 'Register AOR and show why it worked or failed'
 complete -c sipcheck -n '__fish_use_subcommand' -a registrar -d 'Run a registrar and show, per registration attempt, what the client d...'
 complete -c sipcheck -n '__fish_use_subcommand' -a unregister -d 'Remove our binding for AOR (Expires: 0); --all removes every binding...'
+
+# sipcheck completion
+complete -c sipcheck -n '__fish_seen_subcommand_from completion' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
+complete -c sipcheck -n '__fish_seen_subcommand_from completion' -s h -l help -d 'Show this message and exit'
+complete -c sipcheck -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
 
 # sipcheck demo
 complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
@@ -32,6 +46,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from explain' -l no-color -d 'Ne
 complete -c sipcheck -n '__fish_seen_subcommand_from explain' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from explain' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from explain' -s h -l help -d 'Show this message and exit'
+complete -c sipcheck -n '__fish_seen_subcommand_from explain' -a '100 180 181 182 183 199 200 202 204 300 301 302 305 380 400 401 402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 420 421 422 423 424 425 428 429 430 433 436 437 438 439 440 469 470 480 481 482 483 484 485 486 487 488 489 491 493 494 500 501 502 503 504 505 513 555 580 600 603 604 606 607 608'
 
 # sipcheck lint
 complete -c sipcheck -n '__fish_seen_subcommand_from lint' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
@@ -50,7 +65,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from options' -l password-comman
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l ha1-env -r -f -d 'Answer with an HA1, H(user:realm:password) in hex, from this environm...'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l ha1-file -r -F -d 'Read the HA1 from the first line of this file (- for stdin), e.g'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l realm -r -f -d 'Use these credentials only for this realm'
-complete -c sipcheck -n '__fish_seen_subcommand_from options' -l algorithm -r -f -d 'Digest algorithms to answer, preferred first, when several challenges...'
+complete -c sipcheck -n '__fish_seen_subcommand_from options' -l algorithm -r -f -a '(__sipcheck_list MD5 SHA-256 SHA-512-256)' -d 'Digest algorithms to answer, preferred first, when several challenges...'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l transport -r -f -a 'udp tcp tls' -d 'Transport (default: from DNS, else UDP)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -s 4 -l ipv4 -d 'Use IPv4 only: resolve to A records, send from an IPv4 address'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -s 6 -l ipv6 -d 'Use IPv6 only: resolve to AAAA records, send from an IPv6 address'
@@ -85,7 +100,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from query' -l password-command 
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l ha1-env -r -f -d 'Answer with an HA1, H(user:realm:password) in hex, from this environm...'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l ha1-file -r -F -d 'Read the HA1 from the first line of this file (- for stdin), e.g'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l realm -r -f -d 'Use these credentials only for this realm'
-complete -c sipcheck -n '__fish_seen_subcommand_from query' -l algorithm -r -f -d 'Digest algorithms to answer, preferred first, when several challenges...'
+complete -c sipcheck -n '__fish_seen_subcommand_from query' -l algorithm -r -f -a '(__sipcheck_list MD5 SHA-256 SHA-512-256)' -d 'Digest algorithms to answer, preferred first, when several challenges...'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l transport -r -f -a 'udp tcp tls' -d 'Transport (default: from DNS, else UDP)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -s 4 -l ipv4 -d 'Use IPv4 only: resolve to A records, send from an IPv4 address'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -s 6 -l ipv6 -d 'Use IPv6 only: resolve to AAAA records, send from an IPv6 address'
@@ -120,7 +135,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from register' -l password-comma
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l ha1-env -r -f -d 'Answer with an HA1, H(user:realm:password) in hex, from this environm...'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l ha1-file -r -F -d 'Read the HA1 from the first line of this file (- for stdin), e.g'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l realm -r -f -d 'Use these credentials only for this realm'
-complete -c sipcheck -n '__fish_seen_subcommand_from register' -l algorithm -r -f -d 'Digest algorithms to answer, preferred first, when several challenges...'
+complete -c sipcheck -n '__fish_seen_subcommand_from register' -l algorithm -r -f -a '(__sipcheck_list MD5 SHA-256 SHA-512-256)' -d 'Digest algorithms to answer, preferred first, when several challenges...'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l transport -r -f -a 'udp tcp tls' -d 'Transport (default: from DNS, else UDP)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -s 4 -l ipv4 -d 'Use IPv4 only: resolve to A records, send from an IPv4 address'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -s 6 -l ipv6 -d 'Use IPv6 only: resolve to AAAA records, send from an IPv6 address'
@@ -152,7 +167,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l account -r -f
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l accounts-file -r -F -d 'TOML file: [[account]] user = ..., auth_user = ..., password = '
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l realm -r -f -d 'Digest realm (default: the domain in the Request-URI)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l challenge -r -f -a 'www proxy' -d 'Challenge with 401 (www) or 407 (proxy)'
-complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l algorithm -r -f -d 'Digest algorithms to offer, one challenge each, strongest first (RFC...'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l algorithm -r -f -a '(__sipcheck_list MD5 MD5-sess SHA-256 SHA-256-sess SHA-512-256 SHA-512-256-sess)' -d 'Digest algorithms to offer, one challenge each, strongest first (RFC...'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l qop -r -f -a 'auth auth-int both none' -d 'Quality of protection to offer'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l min-expires -r -f
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l max-expires -r -f
@@ -186,7 +201,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l password-com
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l ha1-env -r -f -d 'Answer with an HA1, H(user:realm:password) in hex, from this environm...'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l ha1-file -r -F -d 'Read the HA1 from the first line of this file (- for stdin), e.g'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l realm -r -f -d 'Use these credentials only for this realm'
-complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l algorithm -r -f -d 'Digest algorithms to answer, preferred first, when several challenges...'
+complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l algorithm -r -f -a '(__sipcheck_list MD5 SHA-256 SHA-512-256)' -d 'Digest algorithms to answer, preferred first, when several challenges...'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l transport -r -f -a 'udp tcp tls' -d 'Transport (default: from DNS, else UDP)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -s 4 -l ipv4 -d 'Use IPv4 only: resolve to A records, send from an IPv4 address'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -s 6 -l ipv6 -d 'Use IPv6 only: resolve to AAAA records, send from an IPv6 address'

@@ -1,4 +1,6 @@
-"""The committed completion scripts match the click tree, and they work in the shells.
+"""The committed completion scripts match the click tree (both copies: completions/ in
+the source tree and sipcheck/completions/ in the package), `sipcheck completion SHELL`
+prints the packaged one, and they work in the shells.
 
 A missing shell skips its test on a developer's machine and fails it under CI=true
 (scripts/install-test-deps.sh installs zsh and fish).
@@ -7,13 +9,15 @@ A missing shell skips its test on a developer's machine and fails it under CI=tr
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import click
 import pytest
 
-from sipcheck.cli.completions import FILES, REGENERATE, build_tree, generate_all
+from sipcheck.cli.completions import DIRECTORIES, FILES, REGENERATE, build_tree, generate_all
 from sipcheck.cli.main import cli
+from tests.support.cli import cli_runner
 from tests.support.required import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,15 +25,70 @@ COMPLETIONS = ROOT / "completions"
 SHELLS = {"bash": ["bash", "-n"], "zsh": ["zsh", "-n"], "fish": ["fish", "--no-execute"]}
 
 
+@pytest.mark.parametrize("directory", DIRECTORIES)
 @pytest.mark.parametrize("name", sorted(FILES.values()))
-def test_committed_scripts_are_up_to_date(name: str) -> None:
+def test_committed_scripts_are_up_to_date(name: str, directory: str) -> None:
     expected = generate_all()[name]
-    path = COMPLETIONS / name
-    assert path.exists(), f"completions/{name} is missing: run `{REGENERATE}`"
+    path = ROOT / directory / name
+    assert path.exists(), f"{directory}/{name} is missing: run `{REGENERATE}`"
     assert path.read_text(encoding="utf-8") == expected, (
-        f"completions/{name} is stale (a command or option changed): run `{REGENERATE}` "
+        f"{directory}/{name} is stale (a command or option changed): run `{REGENERATE}` "
         "from the repository root and commit the result"
     )
+
+
+@pytest.mark.parametrize("shell", sorted(FILES))
+def test_completion_prints_the_packaged_script(shell: str) -> None:
+    from importlib.resources import files
+
+    result = cli_runner().invoke(cli, ["completion", shell], catch_exceptions=False)
+    assert result.exit_code == 0 and result.stderr == ""
+    packaged = (files("sipcheck") / "completions" / FILES[shell]).read_text("utf-8")
+    assert result.stdout == packaged == generate_all()[FILES[shell]]
+
+
+def test_the_package_ships_the_scripts() -> None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "completions/*" in config["tool"]["setuptools"]["package-data"]["sipcheck"]
+    assert DIRECTORIES == ("completions", "sipcheck/completions")
+
+
+def test_completion_refuses_other_shells() -> None:
+    result = cli_runner().invoke(cli, ["completion", "tcsh"])
+    assert result.exit_code == 2 and "'tcsh' is not one of" in result.stderr
+
+
+def test_values_are_completed_from_their_source() -> None:
+    from sipcheck.sip.digest.compute import SUPPORTED_ALGORITHMS
+    from sipcheck.sip.knowledge.codes import all_codes
+
+    tree = build_tree(cli)
+    nodes = {child.path[-1]: child for child in tree.children}
+    values = {
+        (command, name): opt.value
+        for command, node in nodes.items()
+        for opt in node.options
+        for name in opt.names
+    }
+    client = values[("register", "--algorithm")]
+    assert client is not None and client.comma
+    assert client.choices == ("MD5", "SHA-256", "SHA-512-256")
+    offered = values[("registrar", "--algorithm")]
+    assert offered is not None and offered.comma and offered.choices == SUPPORTED_ALGORITHMS
+    transport = values[("options", "--transport")]
+    assert transport is not None and transport.choices == ("udp", "tcp", "tls")
+    ((code, _),) = nodes["explain"].arguments
+    assert code.choices == tuple(str(c.code) for c in all_codes())
+    ((shell, _),) = nodes["completion"].arguments
+    assert shell.choices == ("bash", "zsh", "fish")
+    zsh = generate_all()[FILES["zsh"]]
+    assert ":algorithms:_sequence compadd - MD5 SHA-256 SHA-512-256'" in zsh
+    assert "'1:code:(100 180 181 182 183 199 200 " in zsh
 
 
 def test_every_command_and_option_is_in_every_script() -> None:
@@ -140,6 +199,28 @@ def test_bash_completes(scripts: dict[str, Path]) -> None:
     assert files == ["pyproject.toml"]
 
 
+def test_bash_completes_values(scripts: dict[str, Path]) -> None:
+    require_tool("bash")
+    real = scripts["sipcheck.bash"]
+    algorithm = ["sipcheck", "register", "--algorithm"]
+    assert _bash_complete(real, [*algorithm, ""]) == ["MD5", "SHA-256", "SHA-512-256"]
+    assert _bash_complete(real, [*algorithm, "S"]) == ["SHA-256", "SHA-512-256"]
+    assert _bash_complete(real, [*algorithm, "MD5,SHA-5"]) == ["MD5,SHA-512-256"]
+    assert _bash_complete(real, [*algorithm, "SHA-256,"]) == [
+        "SHA-256,MD5", "SHA-256,SHA-256", "SHA-256,SHA-512-256",
+    ]  # fmt: skip
+    assert "SHA-256-sess" in _bash_complete(real, ["sipcheck", "registrar", "--algorithm", "S"])
+    assert _bash_complete(real, ["sipcheck", "query", "--transport", "t"]) == ["tcp", "tls"]
+    assert _bash_complete(real, ["sipcheck", "explain", "48"]) == [str(c) for c in range(480, 490)]
+    assert _bash_complete(real, ["sipcheck", "completion", "z"]) == ["zsh"]
+    assert _bash_complete(real, ["sipcheck", "com"]) == ["completion"]
+    assert {"-H", "--header", "--ha1-env", "-4", "-6", "--count", "-h"} <= set(
+        _bash_complete(real, ["sipcheck", "register", "-"])
+    )
+    # The value of -H is skipped when looking for what to complete next.
+    assert "--count" in _bash_complete(real, ["sipcheck", "register", "-H", "X-A: 1", "--co"])
+
+
 def _fish_complete(script: Path, line: str) -> list[str]:
     proc = subprocess.run(
         ["fish", "--no-config", "-c", f"source '{script}'; complete -C '{line}'"],
@@ -161,3 +242,17 @@ def test_fish_completes(scripts: dict[str, Path]) -> None:
     assert _fish_complete(fake_script, "sipcheck register --transport t") == ["tcp", "tls"]
     assert "start" in _fish_complete(fake_script, "sipcheck registrar ")
     assert "digest" in _fish_complete(fake_script, "sipcheck registrar start ")
+
+
+def test_fish_completes_values(scripts: dict[str, Path]) -> None:
+    require_tool("fish")
+    real = scripts["sipcheck.fish"]
+    assert _fish_complete(real, "sipcheck register --algorithm MD5,S") == [
+        "MD5,SHA-256", "MD5,SHA-512-256",
+    ]  # fmt: skip
+    assert _fish_complete(real, "sipcheck register --algorithm ") == [
+        "MD5", "SHA-256", "SHA-512-256",
+    ]  # fmt: skip
+    assert _fish_complete(real, "sipcheck options --transport t") == ["tcp", "tls"]
+    assert _fish_complete(real, "sipcheck explain 40") == [str(c) for c in range(400, 410)]
+    assert _fish_complete(real, "sipcheck completion ") == ["bash", "fish", "zsh"]

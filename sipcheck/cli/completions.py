@@ -4,9 +4,11 @@ The scripts list every command, option and choice, so completion needs no
 call back into Python (no start-up delay per Tab) and a command or option that
 is added without regenerating shows up as a diff in tests/test_completions.py.
 
-Regenerate from the repository root::
+The same scripts are shipped in the package (``sipcheck/completions/``, read by
+``sipcheck completion SHELL``), so pip and pipx users have them too; the
+generator writes both copies. Regenerate from the repository root::
 
-    python -m sipcheck.cli.completions          # writes completions/*
+    python -m sipcheck.cli.completions          # writes completions/* and sipcheck/completions/*
     python -m sipcheck.cli.completions --check  # exit 1 when a file is stale
 """
 
@@ -23,6 +25,8 @@ import click
 PROG = "sipcheck"
 REGENERATE = "python -m sipcheck.cli.completions"
 FILES = {"bash": "sipcheck.bash", "zsh": "_sipcheck", "fish": "sipcheck.fish"}
+# The copies the generator keeps in step: the source tree's and the package's.
+DIRECTORIES = ("completions", "sipcheck/completions")
 _WORD = re.compile(r"[A-Za-z0-9_.:/+=@%,-]+\Z")
 _HEADER = (
     f"Static completion for {PROG}, generated from its click commands by\n"
@@ -37,6 +41,27 @@ class Value:
     files: bool = False
     choices: tuple[str, ...] = ()
     metavar: str = "value"
+    comma: bool = False  # a comma list of the choices: MD5,SHA-256
+
+
+def _algorithms(with_sess: bool) -> Value:
+    from sipcheck.sip.digest.compute import SUPPORTED_ALGORITHMS
+
+    names = [a for a in SUPPORTED_ALGORITHMS if with_sess or not a.endswith("-sess")]
+    return Value(choices=tuple(names), metavar="algorithm", comma=True)
+
+
+def _codes() -> Value:
+    from sipcheck.sip.knowledge.codes import all_codes
+
+    return Value(choices=tuple(str(c.code) for c in all_codes()), metavar="code")
+
+
+# Values that plain click parameters (no type to ask) complete to: (command, param name).
+KNOWN_VALUES: dict[tuple[str, str], Callable[[], Value]] = {
+    ("explain", "code"): _codes,
+    ("registrar", "algorithms"): lambda: _algorithms(with_sess=True),
+}
 
 
 @dataclass(frozen=True)
@@ -68,9 +93,18 @@ def _short(text: str | None, limit: int = 72) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
-def _value(param: click.Parameter) -> Value:
+def _value(param: click.Parameter, command: str) -> Value:
     ptype = param.type
     metavar = (param.name or "value").replace("_", "-").lower()
+    known = KNOWN_VALUES.get((command, param.name or ""))
+    if known is not None:
+        return known()
+    words = getattr(ptype, "completion_words", None)
+    if callable(words):  # a sipcheck type that knows its values (e.g. --algorithm)
+        choices = tuple(_word(str(w)) for w in words())
+        return Value(
+            choices=choices, metavar=metavar, comma=bool(getattr(ptype, "comma_separated", False))
+        )
     if isinstance(ptype, click.Choice):
         return Value(choices=tuple(_word(str(c)) for c in ptype.choices), metavar=metavar)
     if isinstance(ptype, click.Path | click.File):
@@ -92,12 +126,12 @@ def build_tree(
                 Opt(
                     names=tuple(_word(n) for n in (*param.opts, *param.secondary_opts)),
                     help=_short(param.help),
-                    value=None if flag else _value(param),
+                    value=None if flag else _value(param, path[-1]),
                     repeatable=bool(param.count or param.multiple),
                 )
             )
         elif isinstance(param, click.Argument):
-            node.arguments.append((_value(param), param.nargs < 0))
+            node.arguments.append((_value(param, path[-1]), param.nargs < 0))
     if isinstance(command, click.Group):
         for sub_name in command.list_commands(ctx):
             sub = command.get_command(ctx, sub_name)
@@ -131,6 +165,8 @@ def _option_words(node: Node) -> list[str]:
 def _bash_value(value: Value) -> str:
     if value.files:
         return "_sipcheck_files"
+    if value.choices and value.comma:
+        return f'_sipcheck_list "{" ".join(value.choices)}"'
     if value.choices:
         return f'_sipcheck_words "{" ".join(value.choices)}"'
     return ":"  # free text: nothing to offer
@@ -179,6 +215,12 @@ def bash(tree: Node) -> str:
     out.append("        *) ;;\n    esac\n    return 0\n}\n\n")
     out.append("_sipcheck_words() {\n")
     out.append('    mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")\n}\n\n')
+    out.append("_sipcheck_list() {\n")
+    out.append("    # A comma list: complete the item after the last comma.\n")
+    out.append('    local head=""\n')
+    out.append('    [[ "$cur" == *,* ]] && head="${cur%,*},"\n')
+    out.append('    mapfile -t COMPREPLY < <(compgen -W "$1" -P "$head" -- "${cur##*,}")\n')
+    out.append("    compopt -o nospace 2>/dev/null\n}\n\n")
     out.append("_sipcheck_files() {\n    compopt -o filenames 2>/dev/null\n")
     out.append('    mapfile -t COMPREPLY < <(compgen -f -- "$cur")\n}\n\n')
     out.append("complete -F _sipcheck sipcheck\n")
@@ -199,6 +241,8 @@ def _zsh_escape(text: str) -> str:
 def _zsh_action(value: Value) -> str:
     if value.files:
         return f"{value.metavar}:_files"
+    if value.choices and value.comma:
+        return f"{value.metavar}:_sequence compadd - {' '.join(value.choices)}"
     if value.choices:
         return f"{value.metavar}:({' '.join(value.choices)})"
     return f"{value.metavar}: "
@@ -283,6 +327,8 @@ def _fish_names(names: tuple[str, ...]) -> str:
 def _fish_value(value: Value) -> str:
     if value.files:
         return " -r -F"
+    if value.choices and value.comma:
+        return f" -r -f -a {_fish_quote('(__sipcheck_list ' + ' '.join(value.choices) + ')')}"
     if value.choices:
         return f" -r -f -a {_fish_quote(' '.join(value.choices))}"
     return " -r -f"
@@ -290,7 +336,14 @@ def _fish_value(value: Value) -> str:
 
 def fish(tree: Node) -> str:
     out = [_comment(), "# Install: copy to ~/.config/fish/completions/sipcheck.fish\n\n"]
-    out.append("complete -c sipcheck -f\n")
+    out.append("complete -c sipcheck -f\n\n")
+    out.append("# A comma list: offer each item after what the token holds up to its last comma.\n")
+    out.append("function __sipcheck_list\n")
+    out.append("    set -l head (string replace -r '[^,]*$' '' -- (commandline -ct))\n")
+    out.append("    for word in $argv\n")
+    out.append('        echo "$head$word"\n')
+    out.append("    end\n")
+    out.append("end\n")
     for node in _walk(tree):
         cond = _fish_condition(node, siblings_of_children=True)
         where = f" -n {cond}" if cond else ""
@@ -332,19 +385,21 @@ def main(argv: list[str] | None = None) -> int:
     if len(rest) > 1 or any(a.startswith("-") for a in rest):
         print(f"usage: {REGENERATE} [--check] [DIRECTORY]", file=sys.stderr)
         return 2
-    directory = Path(rest[0] if rest else "completions")
+    directories = [Path(rest[0])] if rest else [Path(d) for d in DIRECTORIES]
     stale = []
-    for name, text in generate_all().items():
-        target = directory / name
-        current = target.read_text(encoding="utf-8") if target.exists() else None
-        if current == text:
-            continue
-        if check:
-            stale.append(str(target))
-        else:
-            directory.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            print(f"wrote {target}")
+    scripts = generate_all()
+    for directory in directories:
+        for name, text in scripts.items():
+            target = directory / name
+            current = target.read_text(encoding="utf-8") if target.exists() else None
+            if current == text:
+                continue
+            if check:
+                stale.append(str(target))
+            else:
+                directory.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+                print(f"wrote {target}")
     if stale:
         print(f"stale: {', '.join(stale)}; run `{REGENERATE}`", file=sys.stderr)
         return 1

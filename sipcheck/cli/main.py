@@ -39,6 +39,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("options", "sipcheck.cli.register", "options"),
     ("registrar", "sipcheck.cli.registrar", "registrar"),
     ("demo", "sipcheck.cli.demo", "demo"),
+    ("completion", "sipcheck.cli.completion", "completion"),
 )
 
 _DEBUG: ContextVar[bool] = ContextVar("sipcheck_debug", default=False)
