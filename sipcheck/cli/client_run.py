@@ -7,7 +7,6 @@ import contextlib
 import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Protocol, runtime_checkable
 
 from sipcheck.cli.aor_argument import AorArgument
 from sipcheck.cli.client_options import ClientOptions, Repeat
@@ -65,13 +64,6 @@ def show(settings: ClientSettings, trace: Trace, outcome: Outcome) -> None:
     console = output.console()
     console.print(render_ladder(trace, outcome, verbose=output.verbose, width=console.width))
     console.print(render_verdict(outcome))
-
-
-@runtime_checkable
-class Pausable(Protocol):
-    """An observer that must stop drawing while a person types (the live status line)."""
-
-    def paused(self) -> AbstractContextManager[None]: ...
 
 
 async def _prompt(realm: str, auth_user: str) -> str | None:
@@ -132,12 +124,14 @@ async def _resolve(plan: ClientSettings, uri: SipUri | None = None) -> Resolutio
 
 
 def _pausing(prompt: PasswordPrompt, observer: object) -> PasswordPrompt:
-    if not isinstance(observer, Pausable):
+    """The prompt, stopping an observer that draws (the live status line) while asking."""
+    paused: Callable[[], AbstractContextManager[None]] | None = getattr(observer, "paused", None)
+    if paused is None:
         return prompt
-    pausable = observer
 
     async def paused_prompt(realm: str, auth_user: str) -> str | None:
-        with pausable.paused():
+        assert paused is not None
+        with paused():
             return await prompt(realm, auth_user)
 
     return paused_prompt
