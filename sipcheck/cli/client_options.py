@@ -207,7 +207,8 @@ _OPTIONS = [
         type=click.IntRange(0, 255),
         default=DEFAULT_MAX_FORWARDS,
         show_default=True,
-        help="Max-Forwards of every request, e.g. --max-forwards 1 to stop at the first proxy.",
+        help="Max-Forwards of every request, e.g. --max-forwards 0: a proxy answers 483 "
+        "instead of forwarding it.",
     ),
     click.option(
         "--timeout",

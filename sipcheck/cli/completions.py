@@ -89,6 +89,7 @@ def _word(text: str) -> str:
 
 def _short(text: str | None, limit: int = 72) -> str:
     text = " ".join((text or "").split())
+    text = re.split(r",? \(?e\.g\. ", text, maxsplit=1)[0]  # an example is no description
     text = re.split(r"(?<=[a-z0-9)])\. ", text, maxsplit=1)[0].rstrip(".")
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 

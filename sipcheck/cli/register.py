@@ -128,7 +128,7 @@ Examples:
   sipcheck options sip.carrier.net
   sipcheck options 192.0.2.10:5060 --transport tcp
   sipcheck options sip.carrier.net --count 20 --interval 0.5   # like ping
-  sipcheck options sip.carrier.net -4 -H 'X-Probe: monitoring' --max-forwards 1
+  sipcheck options sip.carrier.net -4 -H 'X-Probe: monitoring' --max-forwards 0
 """,
 )
 @click.argument("target", type=AOR)
