@@ -186,3 +186,44 @@ def test_each_verbosity_adds_its_own() -> None:
         assert all(note not in shown[v] for v in range(3)), note
         assert note in shown[3], note
     assert "o=body-x" in shown[3]
+
+
+def test_slow_dns_is_told_before_it_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sipcheck.cli import client_run
+    from sipcheck.net import dns
+
+    events: list[p.ProgressEvent] = []
+    with CapturingRegistrar({"alice": PASSWORD}) as registrar:
+
+        async def slow(*args: object, **kw: object) -> Resolution:
+            assert [type(e).__name__ for e in events] == ["Resolving"]  # said before the wait
+            await asyncio.sleep(0.05)
+            return resolution(registrar.port)
+
+        monkeypatch.setattr(dns, "resolve", slow)
+        plan = build_client_settings(
+            Mode.REGISTER, parse_aor_argument("alice@pbx.example.com"), ClientOptions()
+        ).with_password(Secret(PASSWORD))
+        record = asyncio.run(client_run.execute_record(plan, progress=events.append))
+    assert events[0] == p.Resolving(0.0, "pbx.example.com")
+    assert events[1] == p.Resolved(0.0, 1)
+    assert isinstance(events[2], p.Connecting)
+    assert build_outcome(record).result == "registered"
+
+
+def test_dash_vvv_shows_the_timers_on_the_command_line() -> None:
+    from click.testing import CliRunner
+
+    from sipcheck.cli.main import cli
+
+    with CapturingRegistrar({"alice": PASSWORD}) as registrar:
+        result = CliRunner().invoke(
+            cli,
+            ["register", f"alice@{registrar.where}", "--password-env", "PW", "-vvv"],
+            env={"PW": PASSWORD, "NO_COLOR": "1", "CI": "true"},
+            catch_exceptions=False,
+        )
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    assert flat.count("· timer: Timer E in 0.500s, Timer F in 32.000s") == 2  # two requests
+    assert "· connect: UDP 127.0.0.1:" in flat and "· transport: closed UDP" in flat
