@@ -42,12 +42,13 @@ class Mode(Enum):
 
 
 @dataclass(frozen=True)
-class Account:
-    """Who we authenticate as; ``realm`` None means any realm."""
+class Credential:
+    """Who we answer a challenge as; ``realm`` None means any realm. The secret
+    stays out of repr, so no log or traceback of a config shows it."""
 
     auth_user: str
-    password: str | None = None
-    ha1: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ha1: str | None = field(default=None, repr=False)
     realm: str | None = None
 
 
@@ -59,7 +60,7 @@ class RegistrationConfig:
     expires: int = 3600
     contact: str | None = None  # explicit Contact URI
     contact_user: str | None = None  # user part of our Contact (default: the AoR's)
-    accounts: tuple[Account, ...] = ()
+    accounts: tuple[Credential, ...] = ()
     algorithm_preference: tuple[str, ...] = ("SHA-512-256", "SHA-256", "MD5")
     qop_preference: tuple[str, ...] = ("auth", "auth-int")
     timers: Timers = field(default_factory=Timers)
@@ -545,7 +546,7 @@ class Registration:
     def _method(self) -> str:
         return "OPTIONS" if self.config.mode is Mode.OPTIONS else "REGISTER"
 
-    def _account_for(self, realm: str) -> Account | None:
+    def _account_for(self, realm: str) -> Credential | None:
         fallback = None
         for account in self.config.accounts:
             if account.realm == realm:
@@ -554,7 +555,7 @@ class Registration:
                 fallback = account
         if fallback is None and not self.config.accounts and self.config.aor.user:
             # No account given: authenticate as the AoR's user, asking for a password.
-            return Account(self.config.aor.user)
+            return Credential(self.config.aor.user)
         return fallback
 
     def _retry_min_expires(self, response: Response, now: float) -> None:
