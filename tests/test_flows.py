@@ -18,16 +18,10 @@ from sipcheck.diagnosis.classify import classify
 from sipcheck.diagnosis.explain import diagnose
 from sipcheck.diagnosis.facts import read_facts
 from sipcheck.outcome import build_outcome, intent_of, run_failure
+from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig, parse_aor
+from sipcheck.sip.client.events import PasswordNeeded, TargetFailed
 from sipcheck.sip.client.failure import Failure
-from sipcheck.sip.client.registration import (
-    MAX_REALMS,
-    Credential,
-    Mode,
-    PasswordNeeded,
-    RegistrationConfig,
-    TargetFailed,
-    parse_aor,
-)
+from sipcheck.sip.client.registration import MAX_REALMS
 from sipcheck.sip.registrar.authenticator import Account as RegistrarAccount
 from sipcheck.sip.registrar.config import RegistrarConfig
 from sipcheck.sip.wire import fields

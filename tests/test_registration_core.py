@@ -6,18 +6,10 @@ import random
 
 import pytest
 
+from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig, parse_aor
+from sipcheck.sip.client.events import ChallengeAnswered, PasswordNeeded, StrayIgnored, TargetFailed
 from sipcheck.sip.client.failure import Failure
-from sipcheck.sip.client.registration import (
-    ChallengeAnswered,
-    Credential,
-    Mode,
-    PasswordNeeded,
-    Registration,
-    RegistrationConfig,
-    StrayIgnored,
-    TargetFailed,
-    parse_aor,
-)
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.client.transaction import ClientTransaction, Timers, TxState
 from sipcheck.sip.digest.compute import verify_credentials
 from sipcheck.sip.wire import fields

@@ -34,7 +34,7 @@ from sipcheck.check.model import (
 from sipcheck.check.secret import PasswordError, PasswordSource, Secret, readable_by_others
 from sipcheck.errors import SipParseError
 from sipcheck.render.nagios_range import Thresholds
-from sipcheck.sip.client.registration import parse_aor
+from sipcheck.sip.client.config import parse_aor
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -13,7 +13,7 @@ from sipcheck.cli.secret import Secret
 from sipcheck.errors import ConfigError
 from sipcheck.net.client import NetOptions
 from sipcheck.net.transports import TlsOptions
-from sipcheck.sip.client.registration import Credential, Mode, RegistrationConfig
+from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig
 from sipcheck.sip.client.transaction import Timers
 from sipcheck.sip.wire.hostport import numeric_host
 

@@ -27,14 +27,9 @@ from typing import Literal, Protocol
 from sipcheck.diagnosis.facts import STEP_SEND
 from sipcheck.errors import SipParseError
 from sipcheck.outcome import FailureRecord, RunRecord
-from sipcheck.sip.client.registration import (
-    Event,
-    PasswordNeeded,
-    Registration,
-    RegistrationConfig,
-    StrayIgnored,
-    TargetFailed,
-)
+from sipcheck.sip.client.config import RegistrationConfig
+from sipcheck.sip.client.events import Event, PasswordNeeded, StrayIgnored, TargetFailed
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.locate.targets import Resolution, Target
 from sipcheck.sip.registrar.attempt import Attempt
 from sipcheck.sip.registrar.config import RegistrarConfig
