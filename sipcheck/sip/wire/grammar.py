@@ -38,6 +38,7 @@ __all__ = [
     "is_hostname",
     "is_http_token",
     "is_token",
+    "is_uint",
     "numeric_host",
     "parse_hostport",
     "parse_port",
@@ -100,10 +101,24 @@ def parse_uint(
     """
     if DIGITS_RE.fullmatch(text) is None:
         raise SipParseError(f"{what} {abbreviate(text)!r} is not {kind}")
-    significant = text.lstrip("0") or "0"
-    if len(significant) > len(str(maximum)) or int(significant) > maximum:
+    value = _bounded(text, maximum)
+    if value is None:
         raise SipParseError(f"{what} {abbreviate(text)} {too_large or f'is larger than {maximum}'}")
-    return int(significant)
+    return value
+
+
+def is_uint(text: str, maximum: int = 10**10 - 1) -> bool:
+    """Whether :func:`parse_uint` would accept ``text``."""
+    return DIGITS_RE.fullmatch(text) is not None and _bounded(text, maximum) is not None
+
+
+def _bounded(digits: str, maximum: int) -> int | None:
+    # int() refuses more than 4300 digits (leading zeros count): compare lengths first.
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(maximum)):
+        return None
+    value = int(significant)
+    return value if value <= maximum else None
 
 
 def parse_port(text: str, what: str = "port") -> int:
