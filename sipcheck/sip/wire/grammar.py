@@ -245,8 +245,15 @@ def is_hostname(host: str, *, underscore: bool = False) -> bool:
     return bool(name) and all(_LABEL_UNDERSCORE_RE.fullmatch(label) for label in name.split("."))
 
 
+_IPV6_CHARS_RE = re.compile(r"[0-9A-Fa-f:.]+")
+
+
 def _ipv6_reference_ok(host: str) -> bool:
     inner = host[1:-1]
+    if _IPV6_CHARS_RE.fullmatch(inner) is None:
+        # RFC 3261 §25.1 IPv6reference has no zone: Python's ipaddress takes any text
+        # after a '%' as a scope id, control characters and non-UTF-8 included.
+        return False
     for candidate in (inner, inner.replace(":::", "::", 1)):
         # RFC 5118 §4.10: the RFC 3261 ABNF admits a three-colon form; accept it.
         try:

@@ -53,10 +53,10 @@ def parse_hostport(text: str, *, allow_zero: bool = False) -> tuple[str, int | N
             )
     else:
         _check_hostname(host, text)
-    return host, (None if port_text is None else _parse_port(port_text, text, low))
+    return host, (None if port_text is None else _user_port(port_text, text, low))
 
 
-def _parse_port(port_text: str, text: str, low: int = 1) -> int:
+def _user_port(port_text: str, text: str, low: int = 1) -> int:
     if not is_digits(port_text):
         raise ConfigError(
             f"bad port {abbreviate(port_text)!r} in {abbreviate(text)!r}",
