@@ -1,0 +1,128 @@
+"""End to end: the inputs a fuzzing run found crashing the client core, the registrar
+core and ``sipcheck lint`` now end in a failure, a response or a lint status."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from click.testing import CliRunner
+
+from sipcheck.cli.main import cli
+from sipcheck.exit_status import ExitStatus
+from sipcheck.sip.client.registration import (
+    Account,
+    Registration,
+    RegistrationConfig,
+    parse_aor,
+)
+from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
+from sipcheck.sip.wire.message import Request
+from sipcheck.sip.wire.parser import parse_message
+
+SOURCE = ("192.0.2.1", 5060)
+
+
+def _registration() -> tuple[Registration, bytes]:
+    config = RegistrationConfig(
+        aor=parse_aor("alice@example.com"), accounts=(Account("alice", password="secret"),)
+    )
+    reg = Registration(config, rng=random.Random(7), now=0.0)
+    reg.connect("192.0.2.10", 5070, "udp")
+    reg.start(0.0)
+    [out] = reg.take_outgoing()
+    return reg, out.data
+
+
+def _401(request: bytes, challenge: bytes) -> bytes:
+    req = parse_message(request)
+    assert isinstance(req, Request)
+    lines = [b"SIP/2.0 401 Unauthorized"]
+    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
+        lines += [f"{name}: {value}".encode() for value in req.headers.get_all(name)]
+    lines += [b"WWW-Authenticate: " + challenge, b"Content-Length: 0"]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "realm",
+    [b'"a\x01b"', b'"\xff"', b'"a\\\x01b"', b"a\x01b", b"\xff"],
+    ids=["control", "not-utf8", "escaped-control", "bare-control", "bare-not-utf8"],
+)
+def test_a_challenge_with_a_bad_realm_ends_the_registration_in_a_failure(realm: bytes) -> None:
+    reg, request = _registration()
+    reg.receive(_401(request, b"Digest realm=" + realm + b', nonce="abc"'), 0.1)
+    assert reg.done
+    assert reg.result.failure == "challenge-unsupported"
+    assert reg.take_outgoing() == []  # nothing answered it
+    assert reg.next_timer() is None
+
+
+def test_a_good_challenge_next_to_a_bad_one_is_still_answered() -> None:
+    reg, request = _registration()
+    value = b'Digest realm="a\x01b", nonce="x", Digest realm="example.com", nonce="abc"'
+    reg.receive(_401(request, value), 0.1)
+    # One header value is one parse: a bad challenge spoils its whole value...
+    assert reg.done and reg.result.failure == "challenge-unsupported"
+    reg, request = _registration()
+    data = _401(request, b'Digest realm="a\x01b", nonce="x"').replace(
+        b"Content-Length",
+        b'WWW-Authenticate: Digest realm="example.com", nonce="abc"\r\nContent-Length',
+    )
+    reg.receive(data, 0.1)
+    # ...but not the other header fields.
+    assert not reg.done
+    [out] = reg.take_outgoing()
+    assert b'realm="example.com"' in out.data
+
+
+def _register(cseq: str, extra: bytes = b"") -> bytes:
+    return (
+        b"REGISTER sip:example.com SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1\r\n"
+        b"Max-Forwards: 70\r\nTo: <sip:alice@example.com>\r\n"
+        b"From: <sip:alice@example.com>;tag=1\r\nCall-ID: c1\r\n"
+        b"CSeq: " + cseq.encode() + b" REGISTER\r\n"
+        b"Contact: <sip:alice@192.0.2.1>\r\n" + extra + b"Content-Length: 0\r\n\r\n"
+    )
+
+
+@pytest.mark.parametrize("cseq", ["¹", "٣", "9" * 5000, "0" * 5000 + "1"])
+def test_registrar_answers_400_to_a_cseq_that_is_no_number(cseq: str) -> None:
+    registrar = Registrar(RegistrarConfig(accounts={"alice": "secret"}), b"s" * 32)
+    result = registrar.handle_bytes(_register(cseq), 1.0, source=SOURCE, transport="UDP")
+    assert result.response is not None
+    assert result.response.status == (401 if cseq == "0" * 5000 + "1" else 400)
+
+
+@pytest.mark.parametrize("bad", [b"\xfc", b"\x01"])
+def test_registrar_refuses_credentials_with_bad_octets(bad: bytes) -> None:
+    registrar = Registrar(RegistrarConfig(accounts={"alice": "secret"}), b"s" * 32)
+    auth = (
+        b'Authorization: Digest username="alice", realm="example.com", nonce="n", '
+        b'uri="sip:example.com", response="0", cnonce="c' + bad + b'", qop=auth, nc=00000001\r\n'
+    )
+    result = registrar.handle_bytes(_register("1", auth), 1.0, source=SOURCE, transport="UDP")
+    assert result.response is not None and result.response.status in (400, 401)
+
+
+@pytest.mark.parametrize(
+    "header", ["Max-Forwards: ¹", "Max-Forwards: " + "9" * 5000, "Expires: ²", "CSeq: ³ OPTIONS"]
+)
+def test_lint_reports_unicode_digits_with_the_lint_status(header: str) -> None:
+    message = (
+        "OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+        "To: <sip:a@example.com>\r\nFrom: <sip:b@example.com>;tag=1\r\nCall-ID: x\r\n"
+        f"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n{header}\r\nContent-Length: 0\r\n\r\n"
+    )
+    lines = message.split("\r\n")
+    name = header.partition(":")[0]
+    # The header replaces the one of the same name (one CSeq, one Max-Forwards).
+    lines = [line for line in lines if not line.startswith(f"{name}:")]
+    lines.insert(1, header)
+    result = CliRunner().invoke(
+        cli, ["lint", "-"], input="\r\n".join(lines).encode(), env={"NO_COLOR": "1"}
+    )
+    assert result.exit_code == ExitStatus.LINT_ERRORS, result.output
+    assert "internal" not in result.output
+    assert "bad-" in result.output
