@@ -37,12 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sipcheck.errors import LocalProtocolError, SipParseError  # noqa: E402
-from sipcheck.sip.client.registration import (  # noqa: E402
-    Account,
-    Registration,
-    RegistrationConfig,
-    parse_aor,
-)
 from sipcheck.sip.digest.compute import answer_challenge  # noqa: E402
 from sipcheck.sip.knowledge.lint import LintReport, lint_bytes  # noqa: E402
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig  # noqa: E402
@@ -60,6 +54,7 @@ from sipcheck.sip.wire.headers import Headers  # noqa: E402
 from sipcheck.sip.wire.message import Request, Response  # noqa: E402
 from sipcheck.sip.wire.parser import StreamFramer, content_length, parse_message  # noqa: E402
 from sipcheck.sip.wire.uri import parse_header_params, parse_name_addr, parse_uri  # noqa: E402
+from tests.support.cores import challenge_for, started_registration  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -234,30 +229,9 @@ def _authenticated_register() -> tuple[bytes, bytes]:
     return first.response.to_bytes(), _register(2, format_credentials(creds))
 
 
-def _client() -> tuple[Registration, bytes]:
-    config = RegistrationConfig(
-        aor=parse_aor("alice@example.com"), accounts=(Account("alice", password="secret"),)
-    )
-    reg = Registration(config, rng=random.Random(7), now=0.0)
-    reg.connect("192.0.2.10", 5070, "udp")
-    reg.start(0.0)
-    [out] = reg.take_outgoing()
-    return reg, out.data
-
-
-def _reply_401(request: bytes, challenge: bytes) -> bytes:
-    req = parse_message(request)
-    assert isinstance(req, Request)
-    head = [b"SIP/2.0 401 Unauthorized"]
-    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
-        head += [f"{name}: {v}".encode() for v in req.headers.get_all(name)]
-    head += [b"WWW-Authenticate: " + challenge, b"Content-Length: 0"]
-    return b"\r\n".join(head) + b"\r\n\r\n"
-
-
 def _drive_client(data: bytes, *, is_challenge: bool) -> None:
-    reg, request = _client()
-    response = _reply_401(request, data) if is_challenge else data
+    reg, request = started_registration()
+    response = challenge_for(request, [data]) if is_challenge else data
     reg.receive(response, 0.1)
     reg.take_outgoing()
     reg.take_events()

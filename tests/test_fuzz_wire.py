@@ -9,7 +9,6 @@ run of the same idea over the RFC 4475/5118 messages is ``scripts/fuzz_wire.py``
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,21 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.client.registration import (
-    Account,
-    Registration,
-    RegistrationConfig,
-    parse_aor,
-)
 from sipcheck.sip.knowledge.lint import lint_bytes
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.sip.registrar.fast import fast_credentials
 from sipcheck.sip.wire import fields, grammar
 from sipcheck.sip.wire.auth import parse_challenges, parse_credentials
 from sipcheck.sip.wire.headers import Headers
-from sipcheck.sip.wire.message import Request
 from sipcheck.sip.wire.parser import StreamFramer, content_length, parse_message
 from sipcheck.sip.wire.uri import parse_header_params, parse_name_addr, parse_uri
+from tests.support.cores import SOURCE, challenge_for, started_registration
 
 DATA = Path(__file__).parent / "data"
 SEEDS = [p.read_bytes() for p in sorted((DATA / "rfc4475").glob("*.dat"))] + [
@@ -165,32 +158,15 @@ REGISTRAR = Registrar(RegistrarConfig(accounts={"alice": "secret"}), b"k" * 32)
 @given(data=messages)
 def test_registrar_core_takes_any_bytes(data: bytes) -> None:
     for transport in ("UDP", "TCP"):
-        REGISTRAR.handle_bytes(data, 1.0, source=("192.0.2.1", 5060), transport=transport)
-
-
-def _client() -> tuple[Registration, Request]:
-    config = RegistrationConfig(
-        aor=parse_aor("alice@example.com"), accounts=(Account("alice", password="secret"),)
-    )
-    reg = Registration(config, rng=random.Random(1), now=0.0)
-    reg.connect("192.0.2.10", 5070, "udp")
-    reg.start(0.0)
-    [out] = reg.take_outgoing()
-    request = parse_message(out.data)
-    assert isinstance(request, Request)
-    return reg, request
+        REGISTRAR.handle_bytes(data, 1.0, source=SOURCE, transport=transport)
 
 
 @FUZZ
 @given(challenges=st.lists(nasty_text, min_size=1, max_size=2), status=st.sampled_from([401, 407]))
 def test_client_core_takes_any_challenge(challenges: list[str], status: int) -> None:
-    reg, request = _client()
-    name = "WWW-Authenticate" if status == 401 else "Proxy-Authenticate"
-    lines = [f"SIP/2.0 {status} Challenge"]
-    for header in ("Via", "From", "To", "Call-ID", "CSeq"):
-        lines += [f"{header}: {v}" for v in request.headers.get_all(header)]
-    lines += [f"{name}: {c}" for c in challenges] + ["Content-Length: 0", "", ""]
-    reg.receive("\r\n".join(lines).encode("utf-8", "surrogateescape"), 0.1)
+    reg, request = started_registration()
+    values = [c.encode("utf-8", "surrogateescape") for c in challenges]
+    reg.receive(challenge_for(request, values, status), 0.1)
     answered = len(reg.take_outgoing())
     while not reg.done and (timer := reg.next_timer()) is not None:
         reg.handle_timer(timer)

@@ -3,45 +3,13 @@ core and ``sipcheck lint`` now end in a failure, a response or a lint status."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 from click.testing import CliRunner
 
 from sipcheck.cli.main import cli
 from sipcheck.exit_status import ExitStatus
-from sipcheck.sip.client.registration import (
-    Account,
-    Registration,
-    RegistrationConfig,
-    parse_aor,
-)
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
-from sipcheck.sip.wire.message import Request
-from sipcheck.sip.wire.parser import parse_message
-
-SOURCE = ("192.0.2.1", 5060)
-
-
-def _registration() -> tuple[Registration, bytes]:
-    config = RegistrationConfig(
-        aor=parse_aor("alice@example.com"), accounts=(Account("alice", password="secret"),)
-    )
-    reg = Registration(config, rng=random.Random(7), now=0.0)
-    reg.connect("192.0.2.10", 5070, "udp")
-    reg.start(0.0)
-    [out] = reg.take_outgoing()
-    return reg, out.data
-
-
-def _401(request: bytes, challenge: bytes) -> bytes:
-    req = parse_message(request)
-    assert isinstance(req, Request)
-    lines = [b"SIP/2.0 401 Unauthorized"]
-    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
-        lines += [f"{name}: {value}".encode() for value in req.headers.get_all(name)]
-    lines += [b"WWW-Authenticate: " + challenge, b"Content-Length: 0"]
-    return b"\r\n".join(lines) + b"\r\n\r\n"
+from tests.support.cores import SOURCE, challenge_for, started_registration
 
 
 @pytest.mark.parametrize(
@@ -50,8 +18,8 @@ def _401(request: bytes, challenge: bytes) -> bytes:
     ids=["control", "not-utf8", "escaped-control", "bare-control", "bare-not-utf8"],
 )
 def test_a_challenge_with_a_bad_realm_ends_the_registration_in_a_failure(realm: bytes) -> None:
-    reg, request = _registration()
-    reg.receive(_401(request, b"Digest realm=" + realm + b', nonce="abc"'), 0.1)
+    reg, request = started_registration()
+    reg.receive(challenge_for(request, [b"Digest realm=" + realm + b', nonce="abc"']), 0.1)
     assert reg.done
     assert reg.result.failure == "challenge-unsupported"
     assert reg.take_outgoing() == []  # nothing answered it
@@ -59,16 +27,14 @@ def test_a_challenge_with_a_bad_realm_ends_the_registration_in_a_failure(realm: 
 
 
 def test_a_good_challenge_next_to_a_bad_one_is_still_answered() -> None:
-    reg, request = _registration()
+    reg, request = started_registration()
     value = b'Digest realm="a\x01b", nonce="x", Digest realm="example.com", nonce="abc"'
-    reg.receive(_401(request, value), 0.1)
+    reg.receive(challenge_for(request, [value]), 0.1)
     # One header value is one parse: a bad challenge spoils its whole value...
     assert reg.done and reg.result.failure == "challenge-unsupported"
-    reg, request = _registration()
-    data = _401(request, b'Digest realm="a\x01b", nonce="x"').replace(
-        b"Content-Length",
-        b'WWW-Authenticate: Digest realm="example.com", nonce="abc"\r\nContent-Length',
-    )
+    reg, request = started_registration()
+    good = b'Digest realm="example.com", nonce="abc"'
+    data = challenge_for(request, [b'Digest realm="a\x01b", nonce="x"', good])
     reg.receive(data, 0.1)
     # ...but not the other header fields.
     assert not reg.done

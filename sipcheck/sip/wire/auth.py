@@ -7,9 +7,10 @@ and §4.1 (several challenges in one header value, token68), RFC 7616 §3.3-3.4
 Parsing is lenient, because real servers are: unquoted values (``algorithm=MD5``,
 ``stale=TRUE``), quoted values where the grammar says token (``nc="00000001"``), missing
 commas between parameters, empty list elements. It is strict only where guessing would
-be wrong: an unterminated quoted string, a parameter before any scheme, a Digest
-challenge without realm or nonce, a Digest credentials without username, realm, nonce,
-uri or response. Parameter and scheme names are case-insensitive; the spelling given
+be wrong: an unterminated quoted string, a control character or an octet that is not
+UTF-8 in a value, quoted or not (RFC 7230 §3.2.6; no digest could be computed over it),
+a parameter before any scheme, a Digest challenge without realm or nonce, a Digest
+credentials without username, realm, nonce, uri or response. Parameter and scheme names are case-insensitive; the spelling given
 is kept. When a parameter appears twice (RFC 7235 §2.1 forbids it), the first one is
 used and both stay in ``params``.
 

@@ -119,7 +119,6 @@ def parse_cseq(value: str) -> CSeq:
     parts = value.split()
     if len(parts) != 2 or not is_digits(parts[0]) or not is_token(parts[1]):
         raise SipParseError(f"CSeq {value!r} is not 'NUMBER METHOD'")
-    # RFC 3261 §8.1.1.5
     below = "is not below 2**31 (RFC 3261 §8.1.1.5)"
     number = parse_uint(parts[0], "CSeq number", maximum=MAX_CSEQ, too_large=below)
     return CSeq(number, parts[1])
