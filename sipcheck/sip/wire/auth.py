@@ -10,9 +10,9 @@ commas between parameters, empty list elements. It is strict only where guessing
 be wrong: an unterminated quoted string, a control character or an octet that is not
 UTF-8 in a value, quoted or not (RFC 7230 §3.2.6; no digest could be computed over it),
 a parameter before any scheme, a Digest challenge without realm or nonce, a Digest
-credentials without username, realm, nonce, uri or response. Parameter and scheme names are case-insensitive; the spelling given
-is kept. When a parameter appears twice (RFC 7235 §2.1 forbids it), the first one is
-used and both stay in ``params``.
+credentials without username, realm, nonce, uri or response. Parameter and scheme
+names are case-insensitive; the spelling given is kept. When a parameter appears twice
+(RFC 7235 §2.1 forbids it), the first one is used and both stay in ``params``.
 
 Formatting is strict RFC 3261 §25.1 / RFC 7616 form and driven by the typed fields;
 ``params`` is for display, and only its extension parameters (names that are not typed
