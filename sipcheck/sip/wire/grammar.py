@@ -26,7 +26,6 @@ import re
 from sipcheck.errors import LocalProtocolError, SipParseError
 
 __all__ = [
-    "DIGITS_RE",
     "HOSTNAME",
     "HTTP_TOKEN_RE",
     "TOKEN",
@@ -71,13 +70,14 @@ def is_http_token(text: str) -> bool:
 
 # --- numbers --------------------------------------------------------------------------
 
-DIGITS_RE = re.compile(r"[0-9]+")
 _SHOWN = 40  # characters of a bad number quoted in an error message
 
 
 def is_digits(text: str) -> bool:
     """One or more ASCII digits (``1*DIGIT``), nothing else."""
-    return DIGITS_RE.fullmatch(text) is not None
+    # Among ASCII characters only 0-9 are digits; beyond ASCII, isdigit() is also
+    # true of superscripts, other scripts' digits and fullwidth forms.
+    return text.isascii() and text.isdigit()
 
 
 def abbreviate(text: str) -> str:
@@ -99,7 +99,7 @@ def parse_uint(
     digits, and ``"{what} {text} {too_large}"`` (default ``is larger than {maximum}``)
     for a larger value, which is detected without converting it.
     """
-    if DIGITS_RE.fullmatch(text) is None:
+    if not (text.isascii() and text.isdigit()):
         raise SipParseError(f"{what} {abbreviate(text)!r} is not {kind}")
     value = _bounded(text, maximum)
     if value is None:
@@ -109,15 +109,17 @@ def parse_uint(
 
 def is_uint(text: str, maximum: int = 10**10 - 1) -> bool:
     """Whether :func:`parse_uint` would accept ``text``."""
-    return DIGITS_RE.fullmatch(text) is not None and _bounded(text, maximum) is not None
+    return text.isascii() and text.isdigit() and _bounded(text, maximum) is not None
 
 
 def _bounded(digits: str, maximum: int) -> int | None:
-    # int() refuses more than 4300 digits (leading zeros count): compare lengths first.
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > len(str(maximum)):
-        return None
-    value = int(significant)
+    if len(digits) > 18:
+        # int() refuses more than 4300 digits, leading zeros included (and is slow long
+        # before): compare the significant digits' length first.
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > len(str(maximum)):
+            return None
+    value = int(digits)
     return value if value <= maximum else None
 
 
