@@ -12,7 +12,8 @@ and random header values, and feeds each input to
   the formatters on what the auth parsers return;
 * the client core: a ``Registration`` that receives a 401 carrying the mutated
   challenge (and the mutated response as a whole);
-* the registrar core's ``handle_bytes`` over UDP and TCP.
+* the registrar core's one entry point, ``RegistrarService.receive``, over UDP and
+  TCP, with its attempt records and their timers.
 
 Prints the inputs tried, inputs/s, and failures by root cause (exception type and
 the innermost frame in sipcheck); exits 1 on any failure. Usage::
@@ -39,9 +40,9 @@ sys.path.insert(0, str(ROOT))
 from sipcheck.errors import LocalProtocolError, SipParseError  # noqa: E402
 from sipcheck.sip.digest.compute import answer_challenge  # noqa: E402
 from sipcheck.sip.knowledge.lint import LintReport, lint_bytes  # noqa: E402
-from sipcheck.sip.registrar.core import Registrar, RegistrarConfig  # noqa: E402
 from sipcheck.sip.registrar.fast import fast_credentials  # noqa: E402
 from sipcheck.sip.registrar.responses import stamp_via  # noqa: E402
+from sipcheck.sip.registrar.service import RegistrarService  # noqa: E402
 from sipcheck.sip.wire import fields, grammar  # noqa: E402
 from sipcheck.sip.wire.auth import (  # noqa: E402
     Challenge,
@@ -54,10 +55,14 @@ from sipcheck.sip.wire.headers import Headers  # noqa: E402
 from sipcheck.sip.wire.message import Request, Response  # noqa: E402
 from sipcheck.sip.wire.parser import StreamFramer, content_length, parse_message  # noqa: E402
 from sipcheck.sip.wire.uri import parse_header_params, parse_name_addr, parse_uri  # noqa: E402
-from tests.support.cores import challenge_for, started_registration  # noqa: E402
+from tests.support.cores import (  # noqa: E402
+    challenge_for,
+    deliver,
+    registrar_service,
+    started_registration,
+)
 
 DATA = ROOT / "tests" / "data"
-SECRET = b"0123456789abcdef0123456789abcdef"
 NOW = 1000.0
 
 # Octet strings that reach the interesting branches: Unicode digits (UTF-8), huge
@@ -193,12 +198,6 @@ BY_HEADER: dict[str, tuple[str, ...]] = {
 # --- the cores -----------------------------------------------------------------------
 
 
-def _registrar() -> Registrar:
-    return Registrar(
-        RegistrarConfig(accounts={"alice": "secret"}, algorithms=("MD5", "SHA-256")), SECRET
-    )
-
-
 def _register(cseq: int, auth: str | None = None) -> bytes:
     lines = [
         "REGISTER sip:example.com SIP/2.0",
@@ -218,15 +217,15 @@ def _register(cseq: int, auth: str | None = None) -> bytes:
 
 def _authenticated_register() -> tuple[bytes, bytes]:
     """A 401 from the registrar core and a REGISTER that answers it correctly."""
-    registrar = _registrar()
-    first = registrar.handle_bytes(_register(1), NOW, source=("192.0.2.1", 5060), transport="UDP")
-    assert first.response is not None
-    [challenge] = parse_challenges(first.response.headers.get("WWW-Authenticate") or "")
+    [send] = deliver(registrar_service(), _register(1), "udp", NOW).sends
+    first = parse_message(send.data)
+    assert isinstance(first, Response)
+    [challenge] = parse_challenges(first.headers.get("WWW-Authenticate") or "")
     creds = answer_challenge(
         challenge, username="alice", password="secret", method="REGISTER",
         uri="sip:example.com", cnonce="0a4f113b", nc=1, qop_preference=("auth",),
     )  # fmt: skip
-    return first.response.to_bytes(), _register(2, format_credentials(creds))
+    return send.data, _register(2, format_credentials(creds))
 
 
 def _drive_client(data: bytes, *, is_challenge: bool) -> None:
@@ -350,7 +349,7 @@ def _call(
         return None
 
 
-def _check_message(tally: Tally, data: bytes, registrar: Registrar) -> None:
+def _check_message(tally: Tally, data: bytes, service: RegistrarService) -> None:
     message = _call(tally, "parse_message", parse_message, data, data)
     _call(tally, "parse_message(stream)", lambda: parse_message(data, stream=True), data)
     framer = StreamFramer()
@@ -361,14 +360,9 @@ def _check_message(tally: Tally, data: bytes, registrar: Registrar) -> None:
         internal = [p.message for p in report.problems if p.code == "internal-error"]
         if internal:  # lint_bytes caught what the parser must never raise
             tally.fail("lint_bytes internal-error", RuntimeError(internal[0]), data)
-    for transport in ("UDP", "TCP"):
-        _call(
-            tally, f"Registrar.handle_bytes({transport})",
-            lambda t=transport: registrar.handle_bytes(
-                data, NOW, source=("192.0.2.1", 5060), transport=t, wall_time=NOW
-            ),
-            data, allowed=(),
-        )  # fmt: skip
+    for transport in ("udp", "tcp"):
+        into = lambda t=transport: deliver(service, data, t, NOW)  # noqa: E731
+        _call(tally, f"RegistrarService.receive({transport})", into, data, allowed=())
     if isinstance(message, Request):
         copy = Request(message.method, message.uri, message.headers.copy(), message.body)
         _call(tally, "stamp_via", stamp_via, data, copy, "192.0.2.7", 5061, allowed=())
@@ -402,7 +396,7 @@ def run(seed: int, seconds: float | None, inputs: int | None) -> Tally:
         if b":" in line
     ]
     mutator = Mutator(rng, seeds, [v for v in values if v])
-    registrar = _registrar()
+    service = registrar_service(record=True)
     tally = Tally()
     deadline = None if seconds is None else time.monotonic() + seconds
     while True:
@@ -412,12 +406,15 @@ def run(seed: int, seconds: float | None, inputs: int | None) -> Tally:
             break
         if rng.random() < 0.5:
             data = mutator.mutate(rng.choice(seeds), rounds=rng.randint(1, 6))
-            _check_message(tally, data, registrar)
+            _check_message(tally, data, service)
         else:
             _check_value(tally, mutator.value())
         tally.inputs += 1
         if tally.inputs % 5000 == 0:
-            registrar = _registrar()  # keep its state (bindings, held responses) small
+            # The attempts' timers and close, then a new service: its state stays small.
+            end = lambda s=service: (s.handle_timer(NOW + 60), s.close(NOW + 61))  # noqa: E731
+            _call(tally, "RegistrarService timers", end, b"", allowed=())
+            service = registrar_service(record=True)
     return tally
 
 

@@ -18,14 +18,13 @@ from hypothesis import strategies as st
 
 from sipcheck.errors import SipParseError
 from sipcheck.sip.knowledge.lint import lint_bytes
-from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.sip.registrar.fast import fast_credentials
 from sipcheck.sip.wire import fields, grammar
 from sipcheck.sip.wire.auth import parse_challenges, parse_credentials
 from sipcheck.sip.wire.headers import Headers
 from sipcheck.sip.wire.parser import StreamFramer, content_length, parse_message
 from sipcheck.sip.wire.uri import parse_header_params, parse_name_addr, parse_uri
-from tests.support.cores import SOURCE, challenge_for, started_registration
+from tests.support.cores import challenge_for, deliver, registrar_service, started_registration
 
 DATA = Path(__file__).parent / "data"
 SEEDS = [p.read_bytes() for p in sorted((DATA / "rfc4475").glob("*.dat"))] + [
@@ -151,14 +150,14 @@ def test_message_parser_framer_and_lint_take_any_bytes(data: bytes) -> None:
     assert not any(p.code == "internal-error" for p in report.problems), report.problems
 
 
-REGISTRAR = Registrar(RegistrarConfig(accounts={"alice": "secret"}), b"k" * 32)
+REGISTRAR = registrar_service()
 
 
 @FUZZ
 @given(data=messages)
 def test_registrar_core_takes_any_bytes(data: bytes) -> None:
-    for transport in ("UDP", "TCP"):
-        REGISTRAR.handle_bytes(data, 1.0, source=SOURCE, transport=transport)
+    for transport in ("udp", "tcp"):
+        deliver(REGISTRAR, data, transport)
 
 
 @FUZZ

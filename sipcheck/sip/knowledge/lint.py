@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from sipcheck.errors import SipParseError
 from sipcheck.sip.wire import fields
-from sipcheck.sip.wire.grammar import abbreviate, parse_uint
+from sipcheck.sip.wire.grammar import abbreviate, is_uint, parse_uint
 from sipcheck.sip.wire.headers import canonical_name, header_key
 from sipcheck.sip.wire.message import Message, Request, Response
 from sipcheck.sip.wire.parser import parse_message
@@ -169,7 +169,7 @@ def _check_fields(message: Message, report: LintReport, line_of: dict[str, int])
             check = fields.parse_delta_seconds
             _try(report, "bad-expires", line_of.get(name.lower()), check, values[0], name)
     mf = h.get_all("Max-Forwards")
-    if len(mf) == 1 and _uint_or_none(mf[0], "Max-Forwards", 255) is None:
+    if len(mf) == 1 and not is_uint(mf[0].strip(), maximum=255):
         # RFC 3261 §20.22: an integer in the range 0-255.
         report.error("bad-max-forwards", f"Max-Forwards {abbreviate(mf[0])!r} is not 0-255",
                      line_of.get("max-forwards"))  # fmt: skip
@@ -179,8 +179,11 @@ def _check_fields(message: Message, report: LintReport, line_of: dict[str, int])
         report.error("bad-date", f"Date {date[0]!r} is not an RFC 1123 date in GMT",
                      line_of.get("date"))  # fmt: skip
     length = h.get("Content-Length")
-    said = None if length is None else _uint_or_none(length, "Content-Length")
-    if length is not None and said is not None and said != len(message.body):
+    if (
+        length is not None
+        and is_uint(length.strip())
+        and parse_uint(length.strip(), "Content-Length") != len(message.body)
+    ):
         report.error(
             "content-length", f"Content-Length {length} but the body has {len(message.body)}"
         )
@@ -188,15 +191,6 @@ def _check_fields(message: Message, report: LintReport, line_of: dict[str, int])
         report.warn("content-length", "no Content-Length (required over TCP and TLS)")
     if isinstance(message, Response) and message.status < 100:
         report.error("bad-status", f"status {message.status} is not 100-699")
-
-
-def _uint_or_none(text: str, what: str, maximum: int | None = None) -> int | None:
-    try:
-        if maximum is None:
-            return parse_uint(text.strip(), what)
-        return parse_uint(text.strip(), what, maximum=maximum)
-    except SipParseError:
-        return None
 
 
 def _check_request(request: Request, report: LintReport) -> None:
