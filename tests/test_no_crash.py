@@ -24,6 +24,10 @@ def test_a_challenge_with_a_bad_realm_ends_the_registration_in_a_failure(realm: 
     reg.receive(challenge_for(request, [b"Digest realm=" + realm + b', nonce="abc"']), 0.1)
     assert reg.done
     assert reg.result.failure is Failure.CHALLENGE_UNSUPPORTED
+    # The diagnosis says the challenge does not parse, not that there is none.
+    assert (reg.result.unsupported or "").startswith(
+        "the challenge does not parse: WWW-Authenticate: "
+    )
     assert reg.take_outgoing() == []  # nothing answered it
     assert reg.next_timer() is None
 
