@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipcheck.check.secret import COMMAND_TIMEOUT, PasswordSource, Secret, Warn
+from sipcheck.check.secret import COMMAND_TIMEOUT, PasswordSource, Warn
 from sipcheck.errors import ConfigError
 from sipcheck.render.nagios_range import NO_THRESHOLDS, Thresholds
+from sipcheck.secret import Secret
 
 __all__ = [
     "MODES",

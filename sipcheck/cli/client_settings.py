@@ -9,10 +9,10 @@ from sipcheck.cli.aor_argument import AorArgument
 from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.options import OutputOptions
 from sipcheck.cli.params import HostPort
-from sipcheck.cli.secret import Secret
 from sipcheck.errors import ConfigError
 from sipcheck.net.client import NetOptions
 from sipcheck.net.transports import TlsOptions
+from sipcheck.secret import Secret
 from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig
 from sipcheck.sip.client.transaction import Timers
 from sipcheck.sip.wire.hostport import numeric_host
