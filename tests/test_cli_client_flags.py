@@ -23,9 +23,9 @@ from sipcheck.cli.client_settings import build_client_settings, ha1_algorithms
 from sipcheck.cli.main import cli
 from sipcheck.cli.params import ALGORITHMS, HEADER, HEADER_TEXT, NAME_ADDR, SIP_URI, HostPort
 from sipcheck.cli.passwords import PasswordOptions
-from sipcheck.cli.secret import Secret
 from sipcheck.errors import ConfigError
-from sipcheck.sip.client.registration import Mode
+from sipcheck.secret import Secret
+from sipcheck.sip.client.config import Mode
 from sipcheck.sip.digest.compute import compute_ha1
 from tests.support.capture import CapturingRegistrar
 

@@ -16,9 +16,9 @@ from sipcheck.cli.client_settings import ClientSettings, build_client_settings
 from sipcheck.cli.options import OutputOptions
 from sipcheck.cli.params import AOR, COMMAND, CONTACT, HOST_PORT, LOCAL_ADDRESS, HostPort
 from sipcheck.cli.passwords import PasswordOptions
-from sipcheck.cli.secret import Secret
 from sipcheck.errors import ConfigError
-from sipcheck.sip.client.registration import Mode
+from sipcheck.secret import Secret
+from sipcheck.sip.client.config import Mode
 
 
 def _probe(param_type: click.ParamType[Any]) -> click.Command:
@@ -92,7 +92,7 @@ def test_the_aor_type_names_the_argument_and_hides_the_secret() -> None:
 
     runner = CliRunner()
     ok = runner.invoke(probe, ["alice:hunter2@example.com"])
-    assert ok.exit_code == 0 and ok.stdout == "sip:alice@example.com Secret('***')\n"
+    assert ok.exit_code == 0 and ok.stdout == "sip:alice@example.com ***\n"
     bad = runner.invoke(probe, ["alice:hunter2@::1"])
     assert bad.exit_code == 2
     assert "Invalid value for 'AOR'" in bad.stderr and "hunter2" not in bad.output

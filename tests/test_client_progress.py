@@ -18,12 +18,13 @@ import pytest
 from sipcheck.cli.aor_argument import parse_aor_argument
 from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.client_settings import ClientSettings, build_client_settings
-from sipcheck.cli.secret import Secret
 from sipcheck.net import progress as p
 from sipcheck.net.client import ConnectionPool, run_client
 from sipcheck.outcome import RunRecord, build_outcome
 from sipcheck.render.ladder import render_ladder
-from sipcheck.sip.client.registration import Mode, Registration
+from sipcheck.secret import Secret
+from sipcheck.sip.client.config import Mode
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.locate.targets import Resolution, Target
 from sipcheck.trace import Address, Trace, TraceEntry
 from tests.support.capture import CapturingRegistrar

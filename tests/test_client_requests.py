@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import random
 
-from sipcheck.sip.client.registration import (
-    Account,
-    Mode,
-    Registration,
-    RegistrationConfig,
-    parse_aor,
-)
+from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig, parse_aor
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.client.transaction import ClientTransaction, Timers
 from sipcheck.sip.digest.compute import compute_ha1, verify_credentials
 from sipcheck.sip.wire.auth import parse_credentials
@@ -110,7 +105,7 @@ def _authorization(request: bytes) -> str:
 
 
 def test_the_algorithm_preference_picks_the_challenge_to_answer() -> None:
-    account = (Account("alice", password="secret"),)
+    account = (Credential("alice", password="secret"),)
     default = RegistrationConfig(aor=AOR, accounts=account)
     assert "algorithm=SHA-256" in _authorization(answer_to(default, "MD5", "SHA-256"))
     md5_first = RegistrationConfig(aor=AOR, accounts=account, algorithm_preference=("MD5",))
@@ -120,14 +115,14 @@ def test_the_algorithm_preference_picks_the_challenge_to_answer() -> None:
 def test_an_ha1_answers_as_the_password_would_and_is_never_sent() -> None:
     ha1 = compute_ha1("MD5", "alice", "example.com", "secret")
     config = RegistrationConfig(
-        aor=AOR, accounts=(Account("alice", ha1=ha1),), algorithm_preference=("MD5",)
+        aor=AOR, accounts=(Credential("alice", ha1=ha1),), algorithm_preference=("MD5",)
     )
     request = answer_to(config, "MD5")
     assert ha1.encode() not in request
     creds = parse_credentials(_authorization(request))
     assert verify_credentials(creds, password="secret", method="REGISTER")
     # Neither secret shows in the configuration's repr (logs, tracebacks).
-    shown = repr(RegistrationConfig(aor=AOR, accounts=(Account("a", "pw-canary", ha1),)))
+    shown = repr(RegistrationConfig(aor=AOR, accounts=(Credential("a", "pw-canary", ha1),)))
     assert "pw-canary" not in shown and ha1 not in shown
 
 

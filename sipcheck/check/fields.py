@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sipcheck.check.secret import Command, PasswordSource, Secret
+from sipcheck.check.secret import Command, PasswordSource
 from sipcheck.errors import ConfigError
 from sipcheck.render.nagios_range import Range, RangeError, parse_range
+from sipcheck.secret import Secret
 
 __all__ = ["PASSWORD_KEYS", "AccountsFileError", "Place", "Registration"]
 

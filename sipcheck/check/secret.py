@@ -10,74 +10,33 @@ its first line is quoted, with anything that looks like the password masked.
 
 from __future__ import annotations
 
-import hmac
 import os
 import stat
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Literal
 
 from sipcheck.errors import ConfigError
+from sipcheck.secret import MASK, Secret
 
 __all__ = [
     "COMMAND_TIMEOUT",
     "Command",
     "PasswordError",
     "PasswordSource",
-    "Secret",
     "Warn",
     "readable_by_others",
 ]
 
 COMMAND_TIMEOUT = 10.0  # seconds a password command may take
-MASK = "***"
 Kind = Literal["env", "file", "command", "inline"]
 Warn = Callable[[str], None]
 
 
 class PasswordError(ConfigError):
     """A password source that gave no password: unset, unreadable, a failing command."""
-
-
-class Secret:
-    """A password. ``repr``, ``str`` and ``format`` show ``***``; ``reveal`` gives it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return MASK
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return MASK
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Secret):
-            return NotImplemented
-        return hmac.compare_digest(self._value.encode(), other._value.encode())
-
-    def __hash__(self) -> int:
-        return hash((Secret, len(self._value)))
-
-    # Immutable: copies (dataclasses.asdict, copy.deepcopy) are the object itself, and
-    # the password never goes into a pickle.
-    def __copy__(self) -> Secret:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> Secret:
-        return self
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a Secret is not pickled")
 
 
 def readable_by_others(path: Path) -> int | None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
 
-from sipcheck.cli.secret import Secret
 from sipcheck.errors import ConfigError, SipParseError
+from sipcheck.secret import Secret
 from sipcheck.sip.wire.uri import SipUri, parse_sip_uri
 
 Form = Literal["aor", "uri", "registration-string"]

@@ -18,13 +18,14 @@ from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.client_settings import ClientSettings, build_client_settings
 from sipcheck.cli.options import OutputOptions
 from sipcheck.cli.params import HostPort
-from sipcheck.cli.secret import Secret
 from sipcheck.exit_status import ExitStatus
 from sipcheck.net.client import run_client
 from sipcheck.net.dns import resolve
 from sipcheck.net.server import RegistrarServer
 from sipcheck.outcome import build_outcome
-from sipcheck.sip.client.registration import Mode, Registration
+from sipcheck.secret import Secret
+from sipcheck.sip.client.config import Mode
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.registrar.authenticator import Account as ServerAccount
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.sip.registrar.service import RegistrarService

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sipcheck.cli.secret import Secret
 from sipcheck.errors import ConfigError
+from sipcheck.secret import Secret
 
 if TYPE_CHECKING:
     from sipcheck.cli.aor_argument import AorArgument
