@@ -136,7 +136,7 @@ def test_refresh_target_unreachable() -> None:
     pair.peers[0] = UNREACHABLE
     pair.run_until(31)
     assert pair.transitions()[2:] == [(30.0, "Ok", "Failed", "unreachable")]
-    assert "127.0.0.1:5060/udp unreachable" in pair.of_kind("state")[-1].detail
+    assert "127.0.0.1:5060/udp is unreachable" in pair.of_kind("state")[-1].detail
 
 
 def test_423_on_a_refresh_raises_the_interval() -> None:

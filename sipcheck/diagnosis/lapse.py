@@ -84,7 +84,7 @@ def _words(
         again = "" if target is not None and target.transport != "udp" else _times(retransmissions)
         return f"timed out: no answer from {at_transport}{again}"
     if cause == "unreachable":
-        return f"failed: {at_transport} unreachable ({said})"
+        return f"failed: {at_transport} is unreachable: {said}"
     if cause in _AUTH:
         return f"refused: credentials rejected: {said}"
     if cause in _REFUSED:
