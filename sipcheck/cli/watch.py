@@ -20,7 +20,8 @@ summary per account.
 \b
 A binding granted G s is refreshed at max(G/2, G - margin) after the REGISTER
 left (never after it expires); a failure is retried after 1 s, 2 s, 4 s ... up
-to 5 min, each up to 25 % shorter (jitter).
+to 5 min, each up to 25 % shorter (jitter). --timeout and --t1 apply to each
+request; --json prints one JSON object per event (JSON lines), the summary last.
 
 \b
 Examples:

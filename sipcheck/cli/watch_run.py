@@ -10,7 +10,6 @@ without unregistering (130).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import time
 from collections.abc import Callable
@@ -97,6 +96,8 @@ async def _main(request: WatchRequest) -> int:
         return [(s.name, s.state, s.next_in, s.action) for s in watcher.status()]
 
     def on_event(event: WatchEvent) -> None:
+        if watcher.stopping:
+            out.stop_status()  # the unregistrations and the summary need no status line
         out.event(event)
         if event.kind == "retry" and event.cause:
             run.last_cause[event.account] = event.cause
@@ -117,11 +118,25 @@ async def _main(request: WatchRequest) -> int:
             out.start_status(rows())
 
     sink.append(on_event)
-    installed = _on_signals(loop, watcher.stop)
+    main = asyncio.current_task()
+    aborted: list[bool] = []
+
+    def abort() -> None:
+        aborted.append(True)
+        if main is not None:
+            main.cancel()
+
+    installed = _on_signals(loop, watcher.stop, abort)
     timer = loop.call_later(request.duration, watcher.stop) if request.duration else None
-    ticker = asyncio.ensure_future(_tick(out, rows)) if out.interactive else None
+    ticker = asyncio.ensure_future(_tick(out, rows, watcher)) if out.interactive else None
     try:
         summaries = await watcher.run()
+    except asyncio.CancelledError:
+        if not aborted:
+            raise
+        out.stop_status()
+        out.note("interrupted again: stopped without removing every binding")
+        return int(ExitStatus.INTERRUPTED)
     finally:
         if timer is not None:
             timer.cancel()
@@ -137,26 +152,27 @@ async def _main(request: WatchRequest) -> int:
     return status
 
 
-async def _tick(out: WatchOutput, rows: Callable[[], StatusRows]) -> None:
-    while True:
+async def _tick(out: WatchOutput, rows: Callable[[], StatusRows], watcher: Watcher) -> None:
+    while not watcher.stopping:
         await asyncio.sleep(STATUS_EVERY)
         out.update_status(rows())
+    out.stop_status()
 
 
-def _on_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> list[int]:
-    """SIGINT and SIGTERM stop the watch (unregistering); a second one is the default."""
+def _on_signals(
+    loop: asyncio.AbstractEventLoop, stop: Callable[[], None], abort: Callable[[], None]
+) -> list[int]:
+    """SIGINT and SIGTERM stop the watch (unregistering); a second one aborts that."""
     installed: list[int] = []
+    seen: list[int] = []
 
-    def first(sig: int) -> None:
-        stop()
-        with contextlib.suppress(ValueError, RuntimeError):
-            loop.remove_signal_handler(sig)  # the next one: KeyboardInterrupt / SIG_DFL
-        if sig in installed:
-            installed.remove(sig)
+    def handler(sig: int) -> None:
+        seen.append(sig)
+        (stop if len(seen) == 1 else abort)()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, first, sig)
+            loop.add_signal_handler(sig, handler, sig)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
             continue
         installed.append(sig)
