@@ -21,7 +21,8 @@ _sipcheck() {
             "sipcheck query" |\
             "sipcheck register" |\
             "sipcheck registrar" |\
-            "sipcheck unregister") path="$path $word" ;;
+            "sipcheck unregister" |\
+            "sipcheck watch") path="$path $word" ;;
             "sipcheck demo --transport" |\
             "sipcheck options --user" |\
             "sipcheck options --auth-user" |\
@@ -100,7 +101,29 @@ _sipcheck() {
             "sipcheck unregister --t1" |\
             "sipcheck unregister --ca-file" |\
             "sipcheck unregister --cert" |\
-            "sipcheck unregister --key") skip=1 ;;
+            "sipcheck unregister --key" |\
+            "sipcheck watch --accounts" |\
+            "sipcheck watch --only" |\
+            "sipcheck watch --expires" |\
+            "sipcheck watch --contact" |\
+            "sipcheck watch --refresh-margin" |\
+            "sipcheck watch --query-every" |\
+            "sipcheck watch --duration" |\
+            "sipcheck watch --on-change" |\
+            "sipcheck watch --user" |\
+            "sipcheck watch --auth-user" |\
+            "sipcheck watch --password-env" |\
+            "sipcheck watch --password-file" |\
+            "sipcheck watch --password-command" |\
+            "sipcheck watch --realm" |\
+            "sipcheck watch --transport" |\
+            "sipcheck watch --server" |\
+            "sipcheck watch --bind" |\
+            "sipcheck watch --timeout" |\
+            "sipcheck watch --t1" |\
+            "sipcheck watch --ca-file" |\
+            "sipcheck watch --cert" |\
+            "sipcheck watch --key") skip=1 ;;
             *) ;;
         esac
     done
@@ -185,12 +208,34 @@ _sipcheck() {
             "sipcheck unregister --ca-file") _sipcheck_files ;;
             "sipcheck unregister --cert") _sipcheck_files ;;
             "sipcheck unregister --key") _sipcheck_files ;;
+            "sipcheck watch --accounts") _sipcheck_files ;;
+            "sipcheck watch --only") : ;;
+            "sipcheck watch --expires") : ;;
+            "sipcheck watch --contact") : ;;
+            "sipcheck watch --refresh-margin") : ;;
+            "sipcheck watch --query-every") : ;;
+            "sipcheck watch --duration") : ;;
+            "sipcheck watch --on-change") : ;;
+            "sipcheck watch --user") : ;;
+            "sipcheck watch --auth-user") : ;;
+            "sipcheck watch --password-env") : ;;
+            "sipcheck watch --password-file") _sipcheck_files ;;
+            "sipcheck watch --password-command") : ;;
+            "sipcheck watch --realm") : ;;
+            "sipcheck watch --transport") _sipcheck_words "udp tcp tls" ;;
+            "sipcheck watch --server") : ;;
+            "sipcheck watch --bind") : ;;
+            "sipcheck watch --timeout") : ;;
+            "sipcheck watch --t1") : ;;
+            "sipcheck watch --ca-file") _sipcheck_files ;;
+            "sipcheck watch --cert") _sipcheck_files ;;
+            "sipcheck watch --key") _sipcheck_files ;;
             *) ;;
         esac
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version --help demo explain lint options query register registrar unregister" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version --help demo explain lint options query register registrar unregister watch" ;;
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug --help" ;;
         "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug --help"; else _sipcheck_files; fi ;;
@@ -199,6 +244,7 @@ _sipcheck() {
         "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck watch") _sipcheck_words "--accounts --only --expires --contact --refresh-margin --query-every --duration --exit-on-failure --on-change --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         *) ;;
     esac
     return 0
