@@ -233,3 +233,29 @@ def _on_a_terminal(argv: list[str], env: dict[str, str], timeout: float = 15) ->
     os.close(controller)
     assert proc.returncode == 0
     return b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_the_registrar_sees_one_socket_one_call_id_and_increasing_cseq(transport: str) -> None:
+    with registrar([*ACCOUNTS, *LIMITS, "--json"]) as server:
+        args = alice(server.ports[transport], "--transport", transport)
+        with watching(args, env=ENV) as watch:
+            watch.wait_for(lambda e: e["event"] == "refresh", count=3)
+            watch.interrupt()
+        out, _ = server.stop()
+    assert watch.status == 0, watch.stderr
+    attempts = [json.loads(line) for line in out.splitlines()]
+    assert len(attempts) >= 5  # register, 3 refreshes, unregister
+    assert len({a["target"]["client"] for a in attempts}) == 1  # one socket: one Contact
+    requests = [m["raw"] for a in attempts for m in a["messages"] if m["direction"] == "in"]
+    headers = [dict(_header_lines(raw)) for raw in requests]
+    assert len({h["Call-ID"] for h in headers}) == 1
+    cseqs = [int(h["CSeq"].split()[0]) for h in headers]
+    assert cseqs == sorted(cseqs) and len(set(cseqs)) == len(cseqs)
+    assert headers[-1]["Expires"] == "0"
+    assert {a["target"]["transport"] for a in attempts} == {transport}
+
+
+def _header_lines(raw: str) -> list[tuple[str, str]]:
+    lines = raw.split("\r\n")[1:]
+    return [(n.strip(), v.strip()) for n, _, v in (line.partition(":") for line in lines) if v]
