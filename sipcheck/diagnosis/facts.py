@@ -20,6 +20,7 @@ from sipcheck.diagnosis.challenges import (
 from sipcheck.errors import SipParseError
 from sipcheck.sip.wire import fields
 from sipcheck.sip.wire.auth import Challenge, Credentials
+from sipcheck.sip.wire.grammar import is_uint
 from sipcheck.sip.wire.message import Request, Response
 from sipcheck.sip.wire.uri import SipUri, parse_name_addr, parse_uri
 from sipcheck.trace import Address, Trace
@@ -286,12 +287,9 @@ def _seen_as(response: Response) -> Address | None:
 
 
 def _int(text: str | None) -> int | None:
-    if text is None:
+    if text is None or not is_uint(text.strip()):
         return None
-    text = text.strip()
-    if not text or len(text) > 10 or not text.isascii() or not text.isdigit():
-        return None
-    return int(text)
+    return int(text.strip())
 
 
 def uri_key(text: str) -> tuple[str, str, int | None] | None:

@@ -396,9 +396,9 @@ class Registration:
     def _on_final(self, response: Response, now: float) -> None:
         status = response.status
         if status in (401, 407):
-            www = _challenges(response, "WWW-Authenticate", proxy=False)
-            proxy = _challenges(response, "Proxy-Authenticate", proxy=True)
-            self._answer_challenges(www, proxy, now)
+            www, www_error = _challenges(response, "WWW-Authenticate", proxy=False)
+            proxy, proxy_error = _challenges(response, "Proxy-Authenticate", proxy=True)
+            self._answer_challenges(www, proxy, now, www_error or proxy_error)
             return
         if status == 423 and self.config.mode is Mode.REGISTER:
             self._retry_min_expires(response, now)
@@ -417,11 +417,15 @@ class Registration:
             self.result.failure = status_failure(status)
         self._finish(now)
 
-    def _answer_challenges(self, www: list[Challenge], proxy: list[Challenge], now: float) -> None:
+    def _answer_challenges(
+        self, www: list[Challenge], proxy: list[Challenge], now: float, error: str | None = None
+    ) -> None:
         if not www and not proxy:
             self.result.failure = Failure.CHALLENGE_UNSUPPORTED
             self.result.unsupported = (
-                "the challenge response carries no WWW-Authenticate/Proxy-Authenticate"
+                f"the challenge does not parse: {error}"
+                if error
+                else "the challenge response carries no WWW-Authenticate/Proxy-Authenticate"
             )
             self._finish(now)
             return
@@ -545,11 +549,15 @@ class Registration:
         )
 
 
-def _challenges(response: Response, name: str, *, proxy: bool) -> list[Challenge]:
+def _challenges(
+    response: Response, name: str, *, proxy: bool
+) -> tuple[list[Challenge], str | None]:
+    """The challenges of one header that parse, and the first parse error."""
     out: list[Challenge] = []
+    error: str | None = None
     for value in response.headers.get_all(name):
         try:
             out.extend(parse_challenges(value, proxy=proxy))
-        except SipParseError:
-            continue
-    return out
+        except SipParseError as exc:
+            error = error or f"{name}: {exc}"
+    return out, error
