@@ -190,7 +190,9 @@ def test_query_every_finds_the_binding_gone_and_registers_again() -> None:
     ]
     recovered = pair.of_kind("state")[-1]
     assert (recovered.outage, recovered.attempts) == (0.0, 1)
-    assert pair.peers[0].core.bindings("sip:alice@127.0.0.1", 21.0)  # type: ignore[union-attr]
+    peer = pair.peers[0]
+    assert isinstance(peer, RegistrarPeer)
+    assert peer.core.registrar.bindings("sip:alice@127.0.0.1", 21.0)  # registered again
 
 
 def test_the_address_the_server_sees_changed() -> None:
@@ -258,7 +260,7 @@ def test_stop_unregisters_and_leaves_no_binding() -> None:
     pair.stop()
     peer = pair.peers[0]
     assert isinstance(peer, RegistrarPeer)
-    assert peer.core.bindings("sip:alice@127.0.0.1", 16.0) == []
+    assert peer.core.registrar.bindings("sip:alice@127.0.0.1", 16.0) == []
     assert pair.keeper.state is State.CLEARED
 
 
