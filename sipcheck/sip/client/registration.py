@@ -140,6 +140,9 @@ class Registration:
             self._auth = {k: a for k, a in self._auth.items() if a.challenge.qop_options}
         else:
             self._auth = {}
+        for state in self._auth.values():
+            # A binding lives for days: remember only the nonce answered again now.
+            state.answered_nonces = {state.challenge.nonce}
         self._reused = set(self._auth)
         self.phase = Phase.IDLE
 
