@@ -18,6 +18,7 @@ from tests.support.pairing import (
     ScriptedPeer,
     always,
     cseq_of,
+    reply,
 )
 from tests.support.watch_pairing import SILENT, WatchPair, client, registrar
 
@@ -193,6 +194,26 @@ def test_query_every_finds_the_binding_gone_and_registers_again() -> None:
     peer = pair.peers[0]
     assert isinstance(peer, RegistrarPeer)
     assert peer.core.registrar.bindings("sip:alice@127.0.0.1", 21.0)  # registered again
+
+
+def test_a_query_answered_404_is_the_binding_gone() -> None:
+    # ejabberd's answer to a query for an AoR with nothing bound
+    pair = watched(query_every=10)
+    pair.peers[0] = ScriptedPeer(always(404))
+    pair.run_until(20.5)
+    assert pair.transitions()[2] == (20.0, "Ok", "Failed", "binding-gone")
+
+
+def test_a_200_without_any_expiry_grants_what_was_asked() -> None:
+    def echo_contact(request: bytes) -> bytes:
+        return reply(request, 200, None, ("Contact", header(request, "Contact")))
+
+    pair = WatchPair(client(60), [ScriptedPeer(echo_contact)])
+    pair.start()
+    pair.run_until(31)
+    ok = pair.of_kind("state")[-1]
+    assert (ok.state, ok.granted, ok.next_in) == (State.OK, 60, 30.0)
+    assert len(pair.of_kind("refresh")) == 1
 
 
 def test_the_address_the_server_sees_changed() -> None:

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from sipcheck.diagnosis.facts import read_facts, uri_key
 from sipcheck.outcome import RunRecord, intent_of
+from sipcheck.sip.client.config import Mode
 from sipcheck.sip.client.keeper import Exchange
 from sipcheck.sip.locate.targets import Target
 from sipcheck.trace import Address, Diagnosis, Outcome
@@ -44,9 +45,12 @@ def read_exchange(
         seen_as=None if outcome.seen_as is None else str(outcome.seen_as),
         target=where(run.target),
     )
+    first = outcome.diagnoses[0] if outcome.diagnoses else None
+    cause = first.id if first is not None else "timeout"
+    if not base.ok and cause == "not-found" and run.registration.config.mode is Mode.QUERY:
+        # ejabberd answers a query for an AoR with nothing bound with 404
+        return replace(base, ok=True)
     if not base.ok:
-        first = outcome.diagnoses[0] if outcome.diagnoses else None
-        cause = first.id if first is not None else "timeout"
         retry = final.retry_after if final is not None and final.status == 503 else None
         return replace(
             base,
@@ -60,7 +64,8 @@ def read_exchange(
     for binding in outcome.bindings:
         if key is not None and uri_key(binding.contact) == key:
             ours = True
-            granted = binding.expires
+            # RFC 3261 §10.2.4: a 200 without an expiry for us grants what was asked
+            granted = binding.expires if binding.expires is not None else _asked(run)
     return replace(
         base,
         ours=ours,
@@ -68,6 +73,10 @@ def read_exchange(
         rrd=None if outcome.rrd_ms is None else outcome.rrd_ms / 1000,
         raised_to=res.min_expires_retry,
     )
+
+
+def _asked(run: RunRecord) -> int:
+    return run.registration.expires
 
 
 def _words(
