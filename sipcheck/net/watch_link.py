@@ -63,6 +63,7 @@ class AccountLink:
         self.target: Target | None = None
         self.resolution: Resolution | None = None
         self._local: tuple[str, int] | None = None  # where our Contact says we are
+        self._dns_error: str | None = None
         self._t0 = 0.0
 
     def close(self) -> None:
@@ -81,9 +82,11 @@ class AccountLink:
             detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
             if self.conn is None:
                 record.trace.note(self.now(), "error", detail, STEP_DNS)
+                self._dns_error = detail
             else:
                 record.trace.note(self.now(), "info", f"{detail}; keeping {self.conn.remote}")
             return
+        self._dns_error = None
         self.resolution = record.resolution = resolution
         if self.target is not None and self.target not in resolution.targets:
             record.trace.note(self.now(), "resolve", f"{self.target.address} is no longer listed")
@@ -97,8 +100,9 @@ class AccountLink:
         if self.conn is None and not await self._connect(record, self._candidates()):
             last = record.failures[-1] if record.failures else None
             if last is None:
-                detail = "no target to try (DNS gave none)"
-                record.trace.note(self.now(), "error", detail, STEP_DNS)
+                detail = self._dns_error or "no target to try (DNS gave none)"
+                if self._dns_error is None:
+                    record.trace.note(self.now(), "error", detail, STEP_DNS)
                 reg.abort(Failure.DNS_FAILED, detail, self.clock())
             else:
                 reg.abort(last.failure, last.detail, self.clock())
