@@ -17,7 +17,7 @@ complete -c sipcheck -n '__fish_use_subcommand' -a query -d 'List the current bi
 complete -c sipcheck -n '__fish_use_subcommand' -a register -d 'Register AOR and show why it worked or failed'
 complete -c sipcheck -n '__fish_use_subcommand' -a registrar -d 'Run a registrar and show, per registration attempt, what the client d...'
 complete -c sipcheck -n '__fish_use_subcommand' -a unregister -d 'Remove our binding for AOR (Expires: 0); --all removes every binding...'
-complete -c sipcheck -n '__fish_use_subcommand' -a watch -d 'Keep AOR (or every account of an accounts file) registered, refreshin...'
+complete -c sipcheck -n '__fish_use_subcommand' -a watch -d 'Stay registered; say when and why a registration lapses'
 
 # sipcheck demo
 complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'

@@ -34,7 +34,9 @@ Examples:
 """
 
 
-@click.command("watch", help=WATCH_HELP)
+@click.command(
+    "watch", help=WATCH_HELP, short_help="Stay registered; say when and why a registration lapses."
+)
 @click.argument("aor", type=AOR, required=False)
 @click.option(
     "--accounts",
