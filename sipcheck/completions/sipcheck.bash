@@ -22,7 +22,8 @@ _sipcheck() {
             "sipcheck query" |\
             "sipcheck register" |\
             "sipcheck registrar" |\
-            "sipcheck unregister") path="$path $word" ;;
+            "sipcheck unregister" |\
+            "sipcheck watch") path="$path $word" ;;
             "sipcheck demo --transport" |\
             "sipcheck options --user" |\
             "sipcheck options --auth-user" |\
@@ -145,7 +146,39 @@ _sipcheck() {
             "sipcheck unregister --t1" |\
             "sipcheck unregister --ca-file" |\
             "sipcheck unregister --cert" |\
-            "sipcheck unregister --key") skip=1 ;;
+            "sipcheck unregister --key" |\
+            "sipcheck watch --accounts" |\
+            "sipcheck watch --only" |\
+            "sipcheck watch --expires" |\
+            "sipcheck watch --contact" |\
+            "sipcheck watch --refresh-margin" |\
+            "sipcheck watch --query-every" |\
+            "sipcheck watch --duration" |\
+            "sipcheck watch --on-change" |\
+            "sipcheck watch --user" |\
+            "sipcheck watch --auth-user" |\
+            "sipcheck watch --password-env" |\
+            "sipcheck watch --password-file" |\
+            "sipcheck watch --password-command" |\
+            "sipcheck watch --ha1-env" |\
+            "sipcheck watch --ha1-file" |\
+            "sipcheck watch --realm" |\
+            "sipcheck watch --algorithm" |\
+            "sipcheck watch --transport" |\
+            "sipcheck watch --server" |\
+            "sipcheck watch --bind" |\
+            "sipcheck watch -H" |\
+            "sipcheck watch --header" |\
+            "sipcheck watch --user-agent" |\
+            "sipcheck watch --from" |\
+            "sipcheck watch --to" |\
+            "sipcheck watch --request-uri" |\
+            "sipcheck watch --max-forwards" |\
+            "sipcheck watch --timeout" |\
+            "sipcheck watch --t1" |\
+            "sipcheck watch --ca-file" |\
+            "sipcheck watch --cert" |\
+            "sipcheck watch --key") skip=1 ;;
             *) ;;
         esac
     done
@@ -274,12 +307,44 @@ _sipcheck() {
             "sipcheck unregister --ca-file") _sipcheck_files ;;
             "sipcheck unregister --cert") _sipcheck_files ;;
             "sipcheck unregister --key") _sipcheck_files ;;
+            "sipcheck watch --accounts") _sipcheck_files ;;
+            "sipcheck watch --only") : ;;
+            "sipcheck watch --expires") : ;;
+            "sipcheck watch --contact") : ;;
+            "sipcheck watch --refresh-margin") : ;;
+            "sipcheck watch --query-every") : ;;
+            "sipcheck watch --duration") : ;;
+            "sipcheck watch --on-change") : ;;
+            "sipcheck watch --user") : ;;
+            "sipcheck watch --auth-user") : ;;
+            "sipcheck watch --password-env") : ;;
+            "sipcheck watch --password-file") _sipcheck_files ;;
+            "sipcheck watch --password-command") : ;;
+            "sipcheck watch --ha1-env") : ;;
+            "sipcheck watch --ha1-file") _sipcheck_files ;;
+            "sipcheck watch --realm") : ;;
+            "sipcheck watch --algorithm") _sipcheck_list "MD5 SHA-256 SHA-512-256" ;;
+            "sipcheck watch --transport") _sipcheck_words "udp tcp tls" ;;
+            "sipcheck watch --server") : ;;
+            "sipcheck watch --bind") : ;;
+            "sipcheck watch -H") : ;;
+            "sipcheck watch --header") : ;;
+            "sipcheck watch --user-agent") : ;;
+            "sipcheck watch --from") : ;;
+            "sipcheck watch --to") : ;;
+            "sipcheck watch --request-uri") : ;;
+            "sipcheck watch --max-forwards") : ;;
+            "sipcheck watch --timeout") : ;;
+            "sipcheck watch --t1") : ;;
+            "sipcheck watch --ca-file") _sipcheck_files ;;
+            "sipcheck watch --cert") _sipcheck_files ;;
+            "sipcheck watch --key") _sipcheck_files ;;
             *) ;;
         esac
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version -h --help completion demo explain lint options query register registrar unregister" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version -h --help completion demo explain lint options query register registrar unregister watch" ;;
         "sipcheck completion") _sipcheck_words "--debug -h --help bash zsh fish" ;;
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug -h --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug -h --help 100 180 181 182 183 199 200 202 204 300 301 302 305 380 400 401 402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 420 421 422 423 424 425 428 429 430 433 436 437 438 439 440 469 470 480 481 482 483 484 485 486 487 488 489 491 493 494 500 501 502 503 504 505 513 555 580 600 603 604 606 607 608" ;;
@@ -289,6 +354,7 @@ _sipcheck() {
         "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --debug -h --help" ;;
         "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug -h --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck watch") _sipcheck_words "--accounts --only --expires --contact --refresh-margin --query-every --duration --exit-on-failure --on-change --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
         *) ;;
     esac
     return 0

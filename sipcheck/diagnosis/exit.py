@@ -32,3 +32,21 @@ _EXIT: dict[Failure, ExitStatus] = {
 
 def exit_status(failure: Failure | None) -> ExitStatus:
     return ExitStatus.SUCCESS if failure is None else _EXIT[failure]
+
+
+# What only `sipcheck watch` reports: a 2xx that did not keep our binding, or a query's
+# 2xx that no longer lists it (a 2xx that did not do what was asked, like
+# binding-not-removed).
+_WATCH_EXIT: dict[str, ExitStatus] = {
+    "contact-missing": ExitStatus.CLIENT_FAILURE,
+    "binding-gone": ExitStatus.CLIENT_FAILURE,
+}
+
+
+def cause_exit_status(cause: str) -> ExitStatus:
+    """The exit status of a diagnosis id: a failure's (status-NNN included) or a watch's."""
+    if cause in _WATCH_EXIT:
+        return _WATCH_EXIT[cause]
+    if cause.startswith("status-"):
+        return ExitStatus.CLIENT_FAILURE
+    return exit_status(Failure(cause))

@@ -25,7 +25,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -193,6 +193,8 @@ def start_kamailio(
     accounts: Mapping[str, str] | None = None,
     blocked: Collection[str] = ("blocked",),
     min_expires: int | None = None,
+    max_expires: int | None = None,
+    default_expires: int | None = None,
     redirect_to: str | None = None,
     transports: Collection[Transport] = ("udp", "tcp"),
     ipv6: bool = False,
@@ -210,11 +212,14 @@ def start_kamailio(
     username allowed to register it (default: the AoR user itself).
     ``blocked``: auth usernames whose correct credentials get 403.
     ``min_expires``: Expires below it gets 423 with Min-Expires (None: any).
+    ``max_expires``: at most this is granted (None: no maximum); ``default_expires``:
+    granted to a REGISTER that names no expiry (None: 3600).
     ``transports``: subset of udp, tcp, tls (udp is always on, for the probe).
     ``ipv6``: also listen on [::1] with the same ports.
     ``tls_cert``: (certificate, key) PEM files; made with openssl if None.
     """
     defines = _defines(mode, realm, algorithm, qop, min_expires)
+    defines += _expiry_defines(max_expires, default_expires)
     if (mode == "redirect") != (redirect_to is not None):
         raise ValueError("redirect_to goes with mode='redirect', and only with it")
     if redirect_to is not None:
@@ -324,6 +329,52 @@ def _defines(
     if min_expires is not None:
         defines.append(f"MIN_EXPIRES={int(min_expires)}")
     return defines
+
+
+def _expiry_defines(max_expires: int | None, default_expires: int | None) -> list[str]:
+    defines = []
+    if max_expires is not None:
+        defines.append(f"MAX_EXPIRES={int(max_expires)}")
+    if default_expires is not None:
+        defines.append(f"DEFAULT_EXPIRES={int(default_expires)}")
+    return defines
+
+
+def restart_kamailio(server: KamailioServer) -> KamailioServer:
+    """Stop ``server`` and start it again with the same command: the same ports and
+    configuration, nothing of its memory (bindings, nonce secret). Returns the new one
+    once it answers on UDP (and the stream listeners it had)."""
+    server.stop()
+    log_path = server.workdir / f"kamailio-restart-{uuid.uuid4().hex[:6]}.log"
+    wanted: set[Transport] = {"udp"}
+    if server.tcp_port is not None:
+        wanted.add("tcp")
+    if server.tls_port is not None:
+        wanted.add("tls")
+    deadline = time.monotonic() + _START_TIMEOUT
+    while True:
+        started = time.monotonic()
+        with log_path.open("ab") as log_file:
+            proc = subprocess.Popen(
+                server.command,
+                cwd=server.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        again = replace(server, proc=proc, log_path=log_path)
+        try:
+            _wait_ready(again, wanted, started + _START_TIMEOUT)
+        except KamailioError as exc:
+            log = again.stop()
+            # the old sockets may linger a moment: try again while time is left
+            if "Address already in use" in log and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            raise KamailioError(f"{exc}\n--- kamailio log ---\n{log}") from None
+        again.startup_seconds = time.monotonic() - started
+        return again
 
 
 def _cfg_string(value: str) -> str:

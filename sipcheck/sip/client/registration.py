@@ -106,6 +106,7 @@ class Registration:
         self._local: tuple[str, int] | None = None
         self._transport = "udp"
         self._last_request: bytes = b""
+        self._reused: set[tuple[bool, str]] = set()  # answers given before any challenge
 
     # ---------------------------------------------------------- shell API
 
@@ -118,6 +119,33 @@ class Registration:
         if self.phase is not Phase.IDLE:
             raise LocalProtocolError("start() called twice")
         self._send_request(now)
+
+    def refresh(self, now: float, *, expires: int | None = None, reuse_nonce: bool = True) -> None:
+        """After Finished: make this binding's next REGISTER, for ``start`` to send.
+
+        RFC 3261 §10.2.4: a refresh keeps the Call-ID (and From tag) and takes the
+        next CSeq. ``expires`` replaces the interval asked (0 removes the binding).
+        With ``reuse_nonce`` the request answers the last challenge again with the
+        next nonce count (RFC 7616 §3.4), where it offered qop; a challenge to that
+        is answered as a first one (the server wants a fresh nonce), not as a refusal.
+        """
+        if self.phase is not Phase.DONE:
+            raise LocalProtocolError("refresh() before the last request finished")
+        self.result = Result()
+        self.deadline = now + self.config.timeout
+        self.request_uri = self.config.registrar_uri
+        self._pending_challenge = None
+        if expires is not None:
+            self.expires = expires
+        if reuse_nonce:
+            self._auth = {k: a for k, a in self._auth.items() if a.challenge.qop_options}
+        else:
+            self._auth = {}
+        for state in self._auth.values():
+            # A binding lives for days: remember only the nonce answered again now.
+            state.answered_nonces = {state.challenge.nonce}
+        self._reused = set(self._auth)
+        self.phase = Phase.IDLE
 
     def resume(self, now: float) -> None:
         """After a TargetFailed: send again to the newly connected target."""
@@ -424,7 +452,9 @@ class Registration:
                 return
             key = (chosen.proxy, chosen.realm)
             previous = self._auth.get(key)
-            if previous is not None and previous.answered_nonces:
+            reused = key in self._reused
+            self._reused.discard(key)
+            if previous is not None and previous.answered_nonces and not reused:
                 if chosen.stale and self.result.stale_retries < MAX_STALE_RETRIES:
                     # RFC 2617 §3.2.1 / RFC 7616 §3.3: stale=true: the password was
                     # right, the nonce was old; answer once more with the new one.
