@@ -37,6 +37,7 @@ _sipcheck() {
             "sipcheck options --ca-file" |\
             "sipcheck options --cert" |\
             "sipcheck options --key" |\
+            "sipcheck options --pcap" |\
             "sipcheck query --user" |\
             "sipcheck query --auth-user" |\
             "sipcheck query --password-env" |\
@@ -51,6 +52,7 @@ _sipcheck() {
             "sipcheck query --ca-file" |\
             "sipcheck query --cert" |\
             "sipcheck query --key" |\
+            "sipcheck query --pcap" |\
             "sipcheck register --expires" |\
             "sipcheck register --contact" |\
             "sipcheck register --user" |\
@@ -67,6 +69,7 @@ _sipcheck() {
             "sipcheck register --ca-file" |\
             "sipcheck register --cert" |\
             "sipcheck register --key" |\
+            "sipcheck register --pcap" |\
             "sipcheck registrar --listen" |\
             "sipcheck registrar --account" |\
             "sipcheck registrar --accounts-file" |\
@@ -86,6 +89,7 @@ _sipcheck() {
             "sipcheck registrar --retry-after" |\
             "sipcheck registrar --delay" |\
             "sipcheck registrar --duration" |\
+            "sipcheck registrar --pcap" |\
             "sipcheck unregister --contact" |\
             "sipcheck unregister --user" |\
             "sipcheck unregister --auth-user" |\
@@ -100,7 +104,8 @@ _sipcheck() {
             "sipcheck unregister --t1" |\
             "sipcheck unregister --ca-file" |\
             "sipcheck unregister --cert" |\
-            "sipcheck unregister --key") skip=1 ;;
+            "sipcheck unregister --key" |\
+            "sipcheck unregister --pcap") skip=1 ;;
             *) ;;
         esac
     done
@@ -121,6 +126,7 @@ _sipcheck() {
             "sipcheck options --ca-file") _sipcheck_files ;;
             "sipcheck options --cert") _sipcheck_files ;;
             "sipcheck options --key") _sipcheck_files ;;
+            "sipcheck options --pcap") _sipcheck_files ;;
             "sipcheck query --user") : ;;
             "sipcheck query --auth-user") : ;;
             "sipcheck query --password-env") : ;;
@@ -135,6 +141,7 @@ _sipcheck() {
             "sipcheck query --ca-file") _sipcheck_files ;;
             "sipcheck query --cert") _sipcheck_files ;;
             "sipcheck query --key") _sipcheck_files ;;
+            "sipcheck query --pcap") _sipcheck_files ;;
             "sipcheck register --expires") : ;;
             "sipcheck register --contact") : ;;
             "sipcheck register --user") : ;;
@@ -151,6 +158,7 @@ _sipcheck() {
             "sipcheck register --ca-file") _sipcheck_files ;;
             "sipcheck register --cert") _sipcheck_files ;;
             "sipcheck register --key") _sipcheck_files ;;
+            "sipcheck register --pcap") _sipcheck_files ;;
             "sipcheck registrar --listen") : ;;
             "sipcheck registrar --account") : ;;
             "sipcheck registrar --accounts-file") _sipcheck_files ;;
@@ -170,6 +178,7 @@ _sipcheck() {
             "sipcheck registrar --retry-after") : ;;
             "sipcheck registrar --delay") : ;;
             "sipcheck registrar --duration") : ;;
+            "sipcheck registrar --pcap") _sipcheck_files ;;
             "sipcheck unregister --contact") : ;;
             "sipcheck unregister --user") : ;;
             "sipcheck unregister --auth-user") : ;;
@@ -185,6 +194,7 @@ _sipcheck() {
             "sipcheck unregister --ca-file") _sipcheck_files ;;
             "sipcheck unregister --cert") _sipcheck_files ;;
             "sipcheck unregister --key") _sipcheck_files ;;
+            "sipcheck unregister --pcap") _sipcheck_files ;;
             *) ;;
         esac
         return 0
@@ -194,11 +204,11 @@ _sipcheck() {
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug --help" ;;
         "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug --help"; else _sipcheck_files; fi ;;
-        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug --help" ;;
-        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug --help" ;;
+        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug --help" ;;
+        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug --help" ;;
+        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --pcap --no-color -v --verbose --debug --help" ;;
+        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug --help" ;;
         *) ;;
     esac
     return 0

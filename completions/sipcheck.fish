@@ -60,6 +60,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from options' -l key -r -F -d 'P
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from options' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l help -d 'Show this message and exit'
 
@@ -82,6 +83,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from query' -l key -r -F -d 'Pri
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from query' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l help -d 'Show this message and exit'
 
@@ -106,6 +108,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from register' -l key -r -F -d '
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from register' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l help -d 'Show this message and exit'
 
@@ -133,6 +136,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l delay -r -f -
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l duration -r -f -d 'Stop after this many seconds'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l json -d 'One JSON object per completed attempt (JSON lines)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l quiet -d 'Print nothing per request (for load tests)'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
@@ -159,5 +163,6 @@ complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l key -r -F -d
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l help -d 'Show this message and exit'

@@ -27,11 +27,16 @@ def run_client_command(
     *,
     expires: int | None = None,
     contact: str | None = None,
+    pcap: str | None = None,
 ) -> int:
     """One client command: settings first (every check), then the password, then the run."""
     settings = build_client_settings(mode, argument, options, expires=expires, contact=contact)
     settings = settings.with_password(read_password(options.password, argument))
     trace, outcome = asyncio.run(execute(settings))
+    if pcap is not None:  # --pcap FILE: the Trace as a capture
+        from sipcheck.capture.writer import write_pcap
+
+        write_pcap(pcap, trace)
     show(settings, trace, outcome)
     return outcome.exit_status
 

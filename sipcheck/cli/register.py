@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sipcheck.cli.capture_options import pcap_option
 from sipcheck.cli.client_options import ClientOptions, client_options
 from sipcheck.cli.params import AOR, CONTACT
 
@@ -40,11 +41,14 @@ def _run(
     *,
     expires: int | None = None,
     contact: str | None = None,
+    pcap: str | None = None,
 ) -> int:
     from sipcheck.cli.client_run import run_client_command
     from sipcheck.sip.client.registration import Mode
 
-    return run_client_command(Mode(mode_name), argument, options, expires=expires, contact=contact)
+    return run_client_command(
+        Mode(mode_name), argument, options, expires=expires, contact=contact, pcap=pcap
+    )
 
 
 @click.command("register", help=REGISTER_HELP)
@@ -53,8 +57,11 @@ def _run(
               help="Requested registration lifetime in seconds.")  # fmt: skip
 @click.option("--contact", type=CONTACT, help="Contact URI to register (default: our address).")
 @client_options
-def register(aor: AorArgument, expires: int, contact: str | None, options: ClientOptions) -> int:
-    return _run("register", aor, options, expires=expires, contact=contact)
+@pcap_option
+def register(
+    aor: AorArgument, expires: int, contact: str | None, options: ClientOptions, pcap: str | None
+) -> int:
+    return _run("register", aor, options, expires=expires, contact=contact, pcap=pcap)
 
 
 @click.command(
@@ -73,11 +80,16 @@ Examples:
 @click.option("--all", "remove_all", is_flag=True, help="Remove all bindings of the AoR.")
 @click.option("--contact", type=CONTACT, help="The Contact URI to remove (not with --all).")
 @client_options
+@pcap_option
 def unregister(
-    aor: AorArgument, remove_all: bool, contact: str | None, options: ClientOptions
+    aor: AorArgument,
+    remove_all: bool,
+    contact: str | None,
+    options: ClientOptions,
+    pcap: str | None,
 ) -> int:
     mode = "unregister-all" if remove_all else "unregister"
-    return _run(mode, aor, options, expires=0, contact=contact)
+    return _run(mode, aor, options, expires=0, contact=contact, pcap=pcap)
 
 
 @click.command(
@@ -94,8 +106,9 @@ Examples:
 )
 @click.argument("aor", type=AOR)
 @client_options
-def query(aor: AorArgument, options: ClientOptions) -> int:
-    return _run("query", aor, options)
+@pcap_option
+def query(aor: AorArgument, options: ClientOptions, pcap: str | None) -> int:
+    return _run("query", aor, options, pcap=pcap)
 
 
 @click.command(
@@ -114,5 +127,6 @@ Examples:
 )
 @click.argument("target", type=AOR)
 @client_options
-def options(target: AorArgument, options: ClientOptions) -> int:
-    return _run("options", target, options)
+@pcap_option
+def options(target: AorArgument, options: ClientOptions, pcap: str | None) -> int:
+    return _run("options", target, options, pcap=pcap)
