@@ -14,6 +14,7 @@ _sipcheck() {
             continue
         fi
         case "$path $word" in
+            "sipcheck analyze" |\
             "sipcheck demo" |\
             "sipcheck explain" |\
             "sipcheck lint" |\
@@ -22,6 +23,12 @@ _sipcheck() {
             "sipcheck register" |\
             "sipcheck registrar" |\
             "sipcheck unregister") path="$path $word" ;;
+            "sipcheck analyze --aor" |\
+            "sipcheck analyze --call-id" |\
+            "sipcheck analyze --password-env" |\
+            "sipcheck analyze --password-file" |\
+            "sipcheck analyze --password-command" |\
+            "sipcheck analyze --auth-user" |\
             "sipcheck demo --transport" |\
             "sipcheck options --user" |\
             "sipcheck options --auth-user" |\
@@ -111,6 +118,12 @@ _sipcheck() {
     done
     if ((skip)); then
         case "$path ${COMP_WORDS[COMP_CWORD - 1]}" in
+            "sipcheck analyze --aor") : ;;
+            "sipcheck analyze --call-id") : ;;
+            "sipcheck analyze --password-env") : ;;
+            "sipcheck analyze --password-file") _sipcheck_files ;;
+            "sipcheck analyze --password-command") : ;;
+            "sipcheck analyze --auth-user") : ;;
             "sipcheck demo --transport") _sipcheck_words "udp tcp" ;;
             "sipcheck options --user") : ;;
             "sipcheck options --auth-user") : ;;
@@ -200,7 +213,8 @@ _sipcheck() {
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version --help demo explain lint options query register registrar unregister" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version --help analyze demo explain lint options query register registrar unregister" ;;
+        "sipcheck analyze") if [[ "$cur" == -* ]]; then _sipcheck_words "--aor --call-id --failed --summary --password-env --password-file --password-command --auth-user --json --no-color -v --verbose --debug --help"; else _sipcheck_files; fi ;;
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug --help" ;;
         "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug --help"; else _sipcheck_files; fi ;;

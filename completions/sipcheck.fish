@@ -9,6 +9,7 @@ complete -c sipcheck -f
 complete -c sipcheck -n '__fish_use_subcommand' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_use_subcommand' -s V -l version -d 'Show the version and exit'
 complete -c sipcheck -n '__fish_use_subcommand' -l help -d 'Show this message and exit'
+complete -c sipcheck -n '__fish_use_subcommand' -a analyze -d 'Find every registration attempt in a capture and say why each failed'
 complete -c sipcheck -n '__fish_use_subcommand' -a demo -d 'Show what sipcheck does, with no SIP server of your own'
 complete -c sipcheck -n '__fish_use_subcommand' -a explain -d 'Explain a SIP response code'
 complete -c sipcheck -n '__fish_use_subcommand' -a lint -d 'Check one SIP message: structure and problems'
@@ -17,6 +18,22 @@ complete -c sipcheck -n '__fish_use_subcommand' -a query -d 'List the current bi
 complete -c sipcheck -n '__fish_use_subcommand' -a register -d 'Register AOR and show why it worked or failed'
 complete -c sipcheck -n '__fish_use_subcommand' -a registrar -d 'Run a registrar and show, per registration attempt, what the client d...'
 complete -c sipcheck -n '__fish_use_subcommand' -a unregister -d 'Remove our binding for AOR (Expires: 0); --all removes every binding...'
+
+# sipcheck analyze
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l aor -r -f -d 'Only attempts whose AoR contains TEXT'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l call-id -r -f -d 'Only this Call-ID (or prefix)'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l failed -d 'Only attempts that failed'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l summary -d 'Only the summary table, no ladders'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l password-env -r -f -d 'Check the answers with this password'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l password-file -r -F -d 'Read the password to check from the first line of this file (- for st...'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l password-command -r -f -d 'Run CMD for the password'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l auth-user -r -f -d 'The auth user the answers should be for'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l help -d 'Show this message and exit'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -F
 
 # sipcheck demo
 complete -c sipcheck -n '__fish_seen_subcommand_from demo' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'

@@ -39,6 +39,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("options", "sipcheck.cli.register", "options"),
     ("registrar", "sipcheck.cli.registrar", "registrar"),
     ("demo", "sipcheck.cli.demo", "demo"),
+    ("analyze", "sipcheck.cli.analyze", "analyze"),
 )
 
 _DEBUG: ContextVar[bool] = ContextVar("sipcheck_debug", default=False)
