@@ -59,7 +59,8 @@ def check_round_trip(data: dict[str, Any], pcap: Path) -> dict[str, Any]:
     assert PW.encode() not in pcap.read_bytes()
     assert tshark_messages(pcap) == wire_labels(data)
     status, report = analyzed(pcap)
-    (attempt,) = report["attempts"]
+    attempts: list[dict[str, Any]] = report["attempts"]
+    (attempt,) = attempts
     assert status == data["exit_status"]
     for key in ("result", "final_status", "exit_status", "aor", "granted_expires", "seen_as"):
         assert attempt[key] == data[key], key
