@@ -308,3 +308,20 @@ def test_a_lost_segment_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
     raws = [m.raw for i, p in enumerate(packets) for m in extractor.feed(Frame(i + 1, 0.0, 1, p))]
     assert raws == [r1, r3]
     assert extractor.tcp.gaps == 1
+
+
+def test_icmp_port_unreachable_is_unreachable(tmp_path: Path) -> None:
+    from scapy.layers.inet import ICMP
+    from scapy.layers.inet6 import ICMPv6DestUnreach
+
+    for v6 in (False, True):
+        request = udp(v6)[0]
+        src, dst = (C6, S6) if v6 else (C4, S4)
+        if v6:
+            icmp = IPv6(src=dst, dst=src) / ICMPv6DestUnreach(code=4) / request
+        else:
+            icmp = IP(src=dst, dst=src) / ICMP(type=3, code=3) / bytes(request)[:28]
+        path = pcap(tmp_path / f"icmp{v6}.pcap", [bytes(eth() / request), bytes(eth() / icmp)])
+        (found,), _ = results(path)
+        assert (found.outcome.result, found.outcome.exit_status) == ("failed", 8)
+        assert found.outcome.diagnoses[0].id == "unreachable"

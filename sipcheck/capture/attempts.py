@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from sipcheck.capture.messages import WireMessage
+from sipcheck.capture.messages import Refused, WireMessage
+from sipcheck.diagnosis.facts import STEP_SEND
 from sipcheck.errors import SipParseError
 from sipcheck.sip.wire import fields
 from sipcheck.sip.wire.message import Request, Response
 from sipcheck.sip.wire.parser import parse_message
-from sipcheck.trace import Address, Trace, TraceEntry
+from sipcheck.trace import Address, Note, Trace, TraceEntry
 
 IDLE_SECONDS = 120.0  # silence that ends an attempt not over (phones answer challenges late)
 MAX_OPEN = 50_000
@@ -48,6 +49,8 @@ class Attempt:
     last_time: float = 0.0
     last_final: int | None = None
     answered: bool = True  # the last request has a final response
+    last_dst: Address | None = None  # where the last request went
+    notes: list[Note] = field(default_factory=list)
 
     def trace(self) -> Trace:
         """The Trace, times from the first message (its wall-clock time kept)."""
@@ -56,6 +59,8 @@ class Attempt:
         for entry in self.entries:
             entry.time -= start
             trace.add(entry)
+        for note in self.notes:
+            trace.notes.append(replace(note, time=note.time - start))
         return trace
 
 
@@ -66,12 +71,16 @@ class Unparseable:
     error: str
 
 
+Key = tuple[str, Address]  # (Call-ID, the client's address)
+
+
 class Grouper:
     def __init__(self) -> None:
-        self._open: OrderedDict[tuple[str, Address], Attempt] = OrderedDict()
+        self._open: OrderedDict[Key, Attempt] = OrderedDict()
+        self._calls: dict[str, set[Key]] = {}  # Call-ID -> its open attempts
         # attempts just over: their CSeqs and when, so that a late retransmission
         # (a 200 lost on UDP makes the client send its REGISTER again) starts nothing
-        self._recent: OrderedDict[tuple[str, Address], tuple[frozenset[int], float]] = OrderedDict()
+        self._recent: OrderedDict[Key, tuple[frozenset[int], float]] = OrderedDict()
         self.late_retransmissions = 0
         self.skipped: Counter[str] = Counter()  # messages not part of a REGISTER, by method
         self.errors: list[Unparseable] = []
@@ -79,8 +88,11 @@ class Grouper:
         self.orphans = 0  # REGISTER responses whose request the capture does not hold
         self.register_messages = 0
 
-    def add(self, msg: WireMessage) -> list[Attempt]:
+    def add(self, msg: WireMessage | Refused) -> list[Attempt]:
         done = self._expire(msg.time)
+        if isinstance(msg, Refused):
+            self._refused(msg)
+            return done
         if msg.error is not None:
             self._error(msg, msg.error)
             return done
@@ -101,9 +113,20 @@ class Grouper:
         return done
 
     def finish(self) -> list[Attempt]:
-        done = list(self._open.values())
-        self._open.clear()
-        return done
+        return [self._close(key) for key in list(self._open)]
+
+    def _close(self, key: Key) -> Attempt:
+        attempt = self._open.pop(key)
+        keys = self._calls.get(key[0])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._calls[key[0]]
+        return attempt
+
+    def _open_new(self, key: Key, attempt: Attempt) -> None:
+        self._open[key] = attempt
+        self._calls.setdefault(key[0], set()).add(key)
 
     def _expire(self, now: float) -> list[Attempt]:
         done: list[Attempt] = []
@@ -111,8 +134,7 @@ class Grouper:
             key, oldest = next(iter(self._open.items()))
             if now - oldest.last_time <= IDLE_SECONDS and len(self._open) <= MAX_OPEN:
                 break
-            del self._open[key]
-            done.append(oldest)
+            done.append(self._close(key))
         return done
 
     def _error(self, msg: WireMessage, error: str) -> None:
@@ -121,25 +143,58 @@ class Grouper:
             first = msg.raw.split(b"\n", 1)[0].rstrip(b"\r")[:120]
             self.errors.append(Unparseable(msg.frame, first.decode("utf-8", "replace"), error))
 
+    def _refused(self, msg: Refused) -> None:
+        """An ICMP port unreachable for a REGISTER: the note the live shell would make."""
+        for key in reversed(self._open):
+            attempt = self._open[key]
+            if (
+                attempt.entries
+                and attempt.entries[-1].local == msg.src
+                and (attempt.last_dst == msg.dst and not attempt.answered)
+            ):
+                text = f"nothing is listening there (ICMP port unreachable from {msg.reporter})"
+                attempt.notes.append(Note(msg.time, "error", text, STEP_SEND))
+                return
+
+    def _failover(self, call_id: str, msg: WireMessage) -> Key | None:
+        """An open attempt of this Call-ID that the client takes to another server from
+        another port (a new socket or connection per target)."""
+        for key in self._calls.get(call_id, ()):
+            attempt = self._open[key]
+            last = attempt.last_final
+            waiting = not attempt.answered or (
+                last is not None and (300 <= last < 400 or last >= 500)
+            )
+            if key[1].host == msg.src.host and waiting and attempt.last_dst != msg.dst:
+                return key
+        return None
+
     def _request(self, msg: WireMessage, request: Request) -> list[Attempt]:
         call_id = request.call_id or ""
         cseq, branch = _cseq(request), _branch(request)
         key = (call_id, msg.src)
         attempt = self._open.get(key)
-        if attempt is None and self._late(key, cseq, msg.time):
-            return []
+        if attempt is None:
+            if self._late(key, cseq, msg.time):
+                return []
+            moved = self._failover(call_id, msg)
+            if moved is not None:
+                attempt = self._close(moved)
+                self._open_new(key, attempt)
         done: list[Attempt] = []
-        retransmission = attempt is not None and cseq in attempt.cseqs
+        retransmission = (
+            attempt is not None and cseq in attempt.cseqs and msg.dst == attempt.last_dst
+        )
         if attempt is not None and not retransmission and _starts_anew(attempt, request, cseq, msg):
-            del self._open[key]
-            done.append(attempt)
+            done.append(self._close(key))
             attempt = None
         if attempt is None:
             attempt = Attempt(call_id, msg.src, msg.dst, msg.transport)
-            self._open[key] = attempt
+            self._open_new(key, attempt)
         if not retransmission:
             attempt.cseqs[cseq] = branch
             attempt.answered = False
+            attempt.last_dst = msg.dst
         self._append(attempt, key, msg, "out", retransmission)
         return done
 
@@ -156,14 +211,13 @@ class Grouper:
             return []
         attempt.last_final, attempt.answered = response.status, True
         if _over(response.status):
-            del self._open[key]
             self._recent[key] = (frozenset(attempt.cseqs), msg.time)
             if len(self._recent) > MAX_RECENT:
                 self._recent.popitem(last=False)
-            return [attempt]
+            return [self._close(key)]
         return []
 
-    def _late(self, key: tuple[str, Address], cseq: int, now: float) -> bool:
+    def _late(self, key: Key, cseq: int, now: float) -> bool:
         recent = self._recent.get(key)
         if recent is None or cseq not in recent[0] or now - recent[1] > IDLE_SECONDS:
             return False
@@ -171,9 +225,8 @@ class Grouper:
         return True
 
     def _append(
-        self, attempt: Attempt, key: tuple[str, Address], msg: WireMessage, direction: str,
-        retransmission: bool,
-    ) -> None:  # fmt: skip
+        self, attempt: Attempt, key: Key, msg: WireMessage, direction: str, retransmission: bool
+    ) -> None:
         local, remote = (msg.src, msg.dst) if direction == "out" else (msg.dst, msg.src)
         entry = TraceEntry(direction, msg.time, local, remote, msg.transport, msg.raw)
         entry.retransmission = retransmission
@@ -192,13 +245,15 @@ def _starts_anew(attempt: Attempt, request: Request, cseq: int, msg: WireMessage
     if attempt.cseqs and cseq < max(attempt.cseqs):
         return True
     if not attempt.answered:
-        return True  # the client gave up on the last request and sent another
+        # the client gave up on the last request: on this server (a new attempt), or
+        # for the next one (failover: the same attempt, as a live run sees it)
+        return msg.dst == attempt.last_dst
     last = attempt.last_final
     if last in (401, 407):
         headers = request.headers
         return headers.get("Authorization") is None and headers.get("Proxy-Authorization") is None
     if last is not None and last >= 500:
-        return msg.dst == attempt.server  # the same server again: a new try, not failover
+        return msg.dst == attempt.last_dst  # the same server again: a new try, not failover
     return last is not None and _over(last)
 
 

@@ -11,8 +11,7 @@ import struct
 
 from sipcheck.trace import Address
 
-PROTO_TCP = 6
-PROTO_UDP = 17
+PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMPV6 = 1, 6, 17, 58
 
 # TCP flags (RFC 793 §3.1)
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -96,6 +95,24 @@ def tcp_segment(
     total = checksum(_pseudo_header(s, d, PROTO_TCP, 20 + len(payload)) + header + payload)
     header = header[:16] + struct.pack("!H", total) + header[18:]
     return ip_packet(s, d, PROTO_TCP, header + payload, ident)
+
+
+def port_unreachable(reporter: Address, undelivered: bytes) -> bytes:
+    """ICMP destination unreachable, port unreachable (RFC 792; ICMPv6: RFC 4443 §3.1),
+    quoting the undelivered packet as far as the minimum MTU allows."""
+    v6 = undelivered[:1] and undelivered[0] >> 4 == 6
+    src = packed_ip(reporter.host)
+    if v6:
+        dst = _as_v6(undelivered[8:24])
+        quoted = undelivered[: 1280 - 48]
+        message = struct.pack("!BBHI", 1, 4, 0, 0) + quoted
+        total = checksum(_pseudo_header(_as_v6(src), dst, PROTO_ICMPV6, len(message)) + message)
+        message = message[:2] + struct.pack("!H", total) + message[4:]
+        return ip_packet(_as_v6(src), dst, PROTO_ICMPV6, message)
+    dst = undelivered[12:16]
+    message = struct.pack("!BBHI", 3, 3, 0, 0) + undelivered[: 576 - 28]
+    message = message[:2] + struct.pack("!H", checksum(message)) + message[4:]
+    return ip_packet(src, dst, PROTO_ICMP, message)
 
 
 def _tag(kind: int, value: bytes) -> bytes:

@@ -14,7 +14,7 @@ import socket
 import struct
 
 from sipcheck.capture.ipfrag import Fragments
-from sipcheck.capture.packet import Datagram, Decoded, Segment
+from sipcheck.capture.packet import Datagram, Decoded, Segment, Unreachable
 from sipcheck.capture.pdu import exported_pdu
 from sipcheck.trace import Address
 
@@ -24,7 +24,7 @@ LINK_SLL, LINK_SLL2, LINK_UPPER_PDU = 113, 276, 252
 ETH_IPV4, ETH_IPV6 = 0x0800, 0x86DD
 _VLAN_TAGS = frozenset({0x8100, 0x88A8, 0x9100})
 _BSD_INET6 = frozenset({24, 28, 30})
-PROTO_IPIP, PROTO_TCP, PROTO_UDP, PROTO_IPV6 = 4, 6, 17, 41
+PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP, PROTO_IPV6, PROTO_ICMPV6 = 1, 4, 6, 17, 41, 58
 _V6_EXTENSIONS = frozenset({0, 43, 60})
 _IP_DEPTH = 3  # IP-in-IP nesting followed at most
 
@@ -143,4 +143,25 @@ class Decoder:
                            data[(offset >> 4) * 4 :])  # fmt: skip
         if proto in (PROTO_IPIP, PROTO_IPV6) and depth < _IP_DEPTH:
             return self._ip(data, depth + 1)
+        if (proto, data[:2]) in ((PROTO_ICMP, b"\x03\x03"), (PROTO_ICMPV6, b"\x01\x04")):
+            return _unreachable(src, data[8:])
         return None
+
+
+def _unreachable(reporter: str, quoted: bytes) -> Unreachable | None:
+    """RFC 792 / RFC 4443 §3.1: the message quotes the IP header and at least the
+    first 8 octets of the datagram that could not be delivered."""
+    version = quoted[0] >> 4
+    if version == 4:
+        ihl = (quoted[0] & 0x0F) * 4
+        proto, family, size, at = quoted[9], socket.AF_INET, 4, 12
+    elif version == 6:
+        ihl, proto, family, size, at = 40, quoted[6], socket.AF_INET6, 16, 8
+    else:
+        return None
+    if proto != PROTO_UDP or len(quoted) < ihl + 4:
+        return None
+    src = socket.inet_ntop(family, quoted[at : at + size])
+    dst = socket.inet_ntop(family, quoted[at + size : at + 2 * size])
+    sport, dport = struct.unpack_from("!HH", quoted, ihl)
+    return Unreachable(reporter, Address(src, sport), Address(dst, dport))

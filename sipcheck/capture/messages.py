@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sipcheck.capture.decode import Decoder
 from sipcheck.capture.files import Frame
-from sipcheck.capture.packet import Datagram
+from sipcheck.capture.packet import Datagram, Unreachable
 from sipcheck.capture.pdu import hep
 from sipcheck.capture.tcp import Direction, Reassembler
 from sipcheck.trace import Address
@@ -47,6 +47,17 @@ class WireMessage:
     transport: str
     raw: bytes
     error: str | None = None  # a framing problem: ``raw`` is what was there
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An ICMP port unreachable about the datagram ``src`` sent to ``dst``."""
+
+    frame: int
+    time: float
+    reporter: str
+    src: Address
+    dst: Address
 
 
 class Framer:
@@ -121,6 +132,7 @@ class Counts:
     hep: int = 0
     tcp_retransmissions: int = 0
     tls: set[frozenset[Address]] = field(default_factory=set)
+    unreachable: int = 0
 
 
 class Extractor:
@@ -129,15 +141,18 @@ class Extractor:
         self.tcp = Reassembler()
         self.counts = Counts()
 
-    def feed(self, frame: Frame) -> list[WireMessage]:
+    def feed(self, frame: Frame) -> list[WireMessage | Refused]:
         self.counts.packets += 1
         packet = self.decoder.decode(frame.linktype, frame.data)
         if packet is None:
             return []
+        if isinstance(packet, Unreachable):
+            self.counts.unreachable += 1
+            return [Refused(frame.number, frame.time, packet.reporter, packet.src, packet.dst)]
         if isinstance(packet, Datagram):
-            return self._datagram(frame, packet)
+            return list(self._datagram(frame, packet))
         direction, pieces = self.tcp.feed(packet)
-        out: list[WireMessage] = []
+        out: list[WireMessage | Refused] = []
         for piece in pieces:
             out += self._stream(frame, direction, piece)
         self.counts.tcp_retransmissions = self.tcp.retransmissions

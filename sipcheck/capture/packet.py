@@ -28,4 +28,13 @@ class Segment:
     payload: bytes
 
 
-Decoded = Datagram | Segment
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """ICMP (v6) port unreachable: nothing listened where the quoted datagram went."""
+
+    reporter: str  # the host that sent the ICMP message
+    src: Address  # the quoted datagram's source and destination
+    dst: Address
+
+
+Decoded = Datagram | Segment | Unreachable

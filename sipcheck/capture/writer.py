@@ -5,6 +5,7 @@
   appears (at the time of the shell's connect note when there is one), then each
   message as PSH/ACK segments with running sequence numbers, so the stream
   reassembles. The side that sent first on a stream is the one that connected.
+- An ICMP port unreachable the shell noted (UDP): written after the datagram.
 - TLS (and WebSocket, whose framing a Trace does not keep): the decrypted SIP
   message as an exported PDU (LINKTYPE_WIRESHARK_UPPER_PDU) for Wireshark's "sip"
   dissector, with the real addresses and ports.
@@ -20,7 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sipcheck.capture.build import ACK, PSH, SYN, exported_pdu, tcp_segment, udp_datagram
+from sipcheck.capture.build import (
+    ACK,
+    PSH,
+    SYN,
+    exported_pdu,
+    port_unreachable,
+    tcp_segment,
+    udp_datagram,
+)
 from sipcheck.capture.pcapng_out import LINKTYPE_RAW, LINKTYPE_WIRESHARK_UPPER_PDU, PcapngWriter
 from sipcheck.errors import ConfigError
 from sipcheck.trace import Address, Trace, TraceEntry
@@ -61,7 +70,8 @@ class TraceWriter:
     def write(self, trace: Trace) -> None:
         # the shell's connect notes say "TCP local -> remote": the handshake's time
         connects = {n.text: n.time for n in trace.notes if n.kind == "connect"}
-        for entry in trace.entries:
+        refused = _refusals(trace)
+        for index, entry in enumerate(trace.entries):
             when = trace.wall_start + entry.time
             src, dst = entry.local, entry.remote
             if entry.direction != "out":
@@ -76,7 +86,11 @@ class TraceWriter:
                 opened = connects.get(key, entry.time) + trace.wall_start
                 self._tcp(src, dst, min(opened, when), when, entry.raw, comment)
             else:
-                self._out.packet(LINKTYPE_RAW, when, self._udp(src, dst, entry.raw), comment)
+                packet = self._udp(src, dst, entry.raw)
+                self._out.packet(LINKTYPE_RAW, when, packet, comment)
+                if index in refused:  # the ICMP port unreachable the shell was told of
+                    icmp = port_unreachable(dst, packet)
+                    self._out.packet(LINKTYPE_RAW, trace.wall_start + refused[index], icmp)
         self._out.flush()
 
     def _next_ident(self) -> int:
@@ -125,6 +139,27 @@ class TraceWriter:
 
     def close(self) -> None:
         self._stream.close()
+
+
+def _refusals(trace: Trace) -> dict[int, float]:
+    """Entry index -> time of the ICMP port unreachable that answered it: the note
+    names no datagram, so it is the last one sent (by then) to the target of the
+    connect note before it."""
+    out: dict[int, float] = {}
+    target = ""
+    for note in trace.notes:
+        if note.kind == "connect":
+            target = note.text.rsplit(" -> ", 1)[-1]
+        elif note.kind == "error" and "ICMP port unreachable" in note.text:
+            sent = [
+                i
+                for i, e in enumerate(trace.entries)
+                if e.direction == "out" and e.transport == "udp" and e.time <= note.time
+                and (not target or str(e.remote) == target)
+            ]  # fmt: skip
+            if sent:
+                out[sent[-1]] = note.time
+    return out
 
 
 def _comment(entry: TraceEntry) -> str | None:
