@@ -22,6 +22,7 @@ _sipcheck() {
             "sipcheck query" |\
             "sipcheck register" |\
             "sipcheck registrar" |\
+            "sipcheck sniff" |\
             "sipcheck unregister") path="$path $word" ;;
             "sipcheck analyze --aor" |\
             "sipcheck analyze --call-id" |\
@@ -97,6 +98,13 @@ _sipcheck() {
             "sipcheck registrar --delay" |\
             "sipcheck registrar --duration" |\
             "sipcheck registrar --pcap" |\
+            "sipcheck sniff -i" |\
+            "sipcheck sniff --interface" |\
+            "sipcheck sniff --port" |\
+            "sipcheck sniff --filter" |\
+            "sipcheck sniff --count" |\
+            "sipcheck sniff --duration" |\
+            "sipcheck sniff --pcap" |\
             "sipcheck unregister --contact" |\
             "sipcheck unregister --user" |\
             "sipcheck unregister --auth-user" |\
@@ -192,6 +200,13 @@ _sipcheck() {
             "sipcheck registrar --delay") : ;;
             "sipcheck registrar --duration") : ;;
             "sipcheck registrar --pcap") _sipcheck_files ;;
+            "sipcheck sniff -i") : ;;
+            "sipcheck sniff --interface") : ;;
+            "sipcheck sniff --port") : ;;
+            "sipcheck sniff --filter") : ;;
+            "sipcheck sniff --count") : ;;
+            "sipcheck sniff --duration") : ;;
+            "sipcheck sniff --pcap") _sipcheck_files ;;
             "sipcheck unregister --contact") : ;;
             "sipcheck unregister --user") : ;;
             "sipcheck unregister --auth-user") : ;;
@@ -213,7 +228,7 @@ _sipcheck() {
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version --help analyze demo explain lint options query register registrar unregister" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version --help analyze demo explain lint options query register registrar sniff unregister" ;;
         "sipcheck analyze") if [[ "$cur" == -* ]]; then _sipcheck_words "--aor --call-id --failed --summary --password-env --password-file --password-command --auth-user --json --no-color -v --verbose --debug --help"; else _sipcheck_files; fi ;;
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug --help" ;;
@@ -222,6 +237,7 @@ _sipcheck() {
         "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug --help" ;;
         "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug --help" ;;
         "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --pcap --no-color -v --verbose --debug --help" ;;
+        "sipcheck sniff") _sipcheck_words "-i --interface --port --filter --count --duration --pcap --json --no-color -v --verbose --debug --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug --help" ;;
         *) ;;
     esac

@@ -17,6 +17,7 @@ complete -c sipcheck -n '__fish_use_subcommand' -a options -d 'Check that TARGET
 complete -c sipcheck -n '__fish_use_subcommand' -a query -d 'List the current bindings of AOR (a REGISTER without Contact)'
 complete -c sipcheck -n '__fish_use_subcommand' -a register -d 'Register AOR and show why it worked or failed'
 complete -c sipcheck -n '__fish_use_subcommand' -a registrar -d 'Run a registrar and show, per registration attempt, what the client d...'
+complete -c sipcheck -n '__fish_use_subcommand' -a sniff -d 'Watch an interface and show each registration attempt as it ends'
 complete -c sipcheck -n '__fish_use_subcommand' -a unregister -d 'Remove our binding for AOR (Expires: 0); --all removes every binding...'
 
 # sipcheck analyze
@@ -158,6 +159,19 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l no-color -d '
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l help -d 'Show this message and exit'
+
+# sipcheck sniff
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -s i -l interface -r -f -d 'Interface to capture on'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l port -r -f -d 'SIP port to watch, UDP and TCP (repeatable; default 5060)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l filter -r -f -d 'A capture filter instead of --port (tcpdump syntax)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l count -r -f -d 'Stop after this many attempts'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l duration -r -f -d 'Stop after this many seconds'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l help -d 'Show this message and exit'
 
 # sipcheck unregister
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l all -d 'Remove all bindings of the AoR'

@@ -111,24 +111,31 @@ class Analysis:
         s.late_retransmissions = grouper.late_retransmissions
 
     def _result(self, attempt: Attempt) -> Iterator[AttemptResult]:
-        intent = intent_of(attempt)
-        if intent is None:
-            return
-        self.stats.attempts += 1
-        trace = attempt.trace()
-        outcome = wire_outcome(intent.command, trace, intent)
-        outcome.target = {
-            "address": str(attempt.server),
-            "transport": attempt.transport,
-            "client": str(attempt.client),
-            "call-id": attempt.call_id,
-            "frames": _frames(attempt.frames),
-            "lane": "client",
-        }
-        checks = None
-        if self.password is not None:
-            checks = check_answers(trace, self.password, self.auth_user)
-        yield AttemptResult(attempt.call_id, attempt.frames, trace, intent, outcome, checks)
+        result = result_of(attempt, self.password, self.auth_user)
+        if result is not None:
+            self.stats.attempts += 1
+            yield result
+
+
+def result_of(
+    attempt: Attempt, password: str | None = None, auth_user: str | None = None
+) -> AttemptResult | None:
+    """An attempt diagnosed; None when its first REGISTER does not say what it meant."""
+    intent = intent_of(attempt)
+    if intent is None:
+        return None
+    trace = attempt.trace()
+    outcome = wire_outcome(intent.command, trace, intent)
+    outcome.target = {
+        "address": str(attempt.server),
+        "transport": attempt.transport,
+        "client": str(attempt.client),
+        "call-id": attempt.call_id,
+        "frames": _frames(attempt.frames),
+        "lane": "client",
+    }
+    checks = None if password is None else check_answers(trace, password, auth_user)
+    return AttemptResult(attempt.call_id, attempt.frames, trace, intent, outcome, checks)
 
 
 def _frames(frames: list[int]) -> str:

@@ -75,7 +75,8 @@ Key = tuple[str, Address]  # (Call-ID, the client's address)
 
 
 class Grouper:
-    def __init__(self) -> None:
+    def __init__(self, idle: float = IDLE_SECONDS) -> None:
+        self.idle = idle
         self._open: OrderedDict[Key, Attempt] = OrderedDict()
         self._calls: dict[str, set[Key]] = {}  # Call-ID -> its open attempts
         # attempts just over: their CSeqs and when, so that a late retransmission
@@ -128,11 +129,16 @@ class Grouper:
         self._open[key] = attempt
         self._calls.setdefault(key[0], set()).add(key)
 
+    def expire(self, now: float) -> list[Attempt]:
+        """The attempts silent for longer than ``idle`` at ``now`` (a live capture's
+        clock, when no packet comes to tell the time)."""
+        return self._expire(now)
+
     def _expire(self, now: float) -> list[Attempt]:
         done: list[Attempt] = []
         while self._open:
             key, oldest = next(iter(self._open.items()))
-            if now - oldest.last_time <= IDLE_SECONDS and len(self._open) <= MAX_OPEN:
+            if now - oldest.last_time <= self.idle and len(self._open) <= MAX_OPEN:
                 break
             done.append(self._close(key))
         return done
@@ -219,7 +225,7 @@ class Grouper:
 
     def _late(self, key: Key, cseq: int, now: float) -> bool:
         recent = self._recent.get(key)
-        if recent is None or cseq not in recent[0] or now - recent[1] > IDLE_SECONDS:
+        if recent is None or cseq not in recent[0] or now - recent[1] > self.idle:
             return False
         self.late_retransmissions += 1
         return True

@@ -40,6 +40,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("registrar", "sipcheck.cli.registrar", "registrar"),
     ("demo", "sipcheck.cli.demo", "demo"),
     ("analyze", "sipcheck.cli.analyze", "analyze"),
+    ("sniff", "sipcheck.cli.sniff", "sniff"),
 )
 
 _DEBUG: ContextVar[bool] = ContextVar("sipcheck_debug", default=False)
