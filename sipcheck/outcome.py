@@ -100,8 +100,14 @@ def build_outcome(run: RunRecord) -> Outcome:
 def wire_outcome(command: str, trace: Trace, intent: Intent) -> Outcome:
     """The Outcome of an exchange known only from the wire (a capture): the failure
     ``classify`` infers, then the same fields and diagnoses as ``build_outcome``."""
+    return facts_outcome(command, trace, read_facts(trace, intent))
+
+
+def facts_outcome(command: str, trace: Trace, facts: Facts) -> Outcome:
+    """``wire_outcome`` for facts already read (a capture reader completes the intent
+    from them: who answered the challenges)."""
+    intent = facts.intent
     mode = Mode(intent.mode)
-    facts = read_facts(trace, intent)
     failure = classify(facts)
     outcome = Outcome(command=command, aor=str(intent.aor), result="failed")
     final = facts.final

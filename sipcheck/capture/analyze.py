@@ -9,17 +9,16 @@ as each attempt ends, so a long capture is never held in memory.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sipcheck.capture.attempts import Attempt, Grouper, Unparseable
 from sipcheck.capture.files import Frame, open_capture
 from sipcheck.capture.messages import Extractor
 from sipcheck.capture.password import AnswerCheck, check_answers
-from sipcheck.diagnosis.facts import Intent
+from sipcheck.diagnosis.facts import Intent, read_facts
 from sipcheck.errors import SipParseError
-from sipcheck.outcome import wire_outcome
+from sipcheck.outcome import facts_outcome
 from sipcheck.sip.wire import fields
-from sipcheck.sip.wire.auth import parse_credentials
 from sipcheck.sip.wire.message import Request
 from sipcheck.sip.wire.uri import SipUri, parse_uri
 from sipcheck.trace import Outcome, Trace
@@ -121,11 +120,21 @@ def result_of(
     attempt: Attempt, password: str | None = None, auth_user: str | None = None
 ) -> AttemptResult | None:
     """An attempt diagnosed; None when its first REGISTER does not say what it meant."""
-    intent = intent_of(attempt)
-    if intent is None:
+    first = intent_of(attempt)
+    if first is None:
         return None
     trace = attempt.trace()
-    outcome = wire_outcome(intent.command, trace, intent)
+    facts = read_facts(trace, first)
+    # The auth user is the one the client's first answer names; a client that never
+    # answered a challenge behaves as one without a password.
+    answers = facts.answers
+    intent = replace(
+        first,
+        auth_user=answers[0].username if answers else first.aor.user,
+        has_secret=bool(answers),
+    )
+    facts = replace(facts, intent=intent)
+    outcome = facts_outcome(intent.command, trace, facts)
     outcome.target = {
         "address": str(attempt.server),
         "transport": attempt.transport,
@@ -146,8 +155,8 @@ def _frames(frames: list[int]) -> str:
 
 def intent_of(attempt: Attempt) -> Intent | None:
     """What the client meant, read from its first REGISTER: Contact * is removing every
-    binding, no Contact a query, expires 0 an unregister; the AoR is the To URI; the
-    auth user the first Authorization's."""
+    binding, no Contact a query, expires 0 an unregister; the AoR is the To URI.
+    (``result_of`` adds the auth user, from the facts.)"""
     requests = [
         e.message
         for e in attempt.entries
@@ -178,19 +187,4 @@ def intent_of(attempt: Attempt) -> Intent | None:
         mode = "unregister-all"
     else:
         mode = "unregister" if expires == 0 else "register"
-    auth_user = None
-    for request in requests:
-        for name in ("Authorization", "Proxy-Authorization"):
-            value = request.headers.get(name)
-            if value is not None and auth_user is None:
-                try:
-                    auth_user = parse_credentials(value).username
-                except SipParseError:
-                    continue
-    return Intent(
-        mode=mode,
-        aor=aor,
-        expires=expires if mode == "register" else None,
-        auth_user=auth_user or aor.user,
-        has_secret=auth_user is not None,
-    )
+    return Intent(mode=mode, aor=aor, expires=expires if mode == "register" else None)

@@ -113,6 +113,12 @@ class Grouper:
             done += self._response(msg, message)
         return done
 
+    def _entry(self, msg: WireMessage, direction: str, message: Request | Response) -> TraceEntry:
+        local, remote = (msg.src, msg.dst) if direction == "out" else (msg.dst, msg.src)
+        entry = TraceEntry(direction, msg.time, local, remote, msg.transport, msg.raw)
+        entry._parsed = message  # parsed once, here: the diagnosis reads it again
+        return entry
+
     def finish(self) -> list[Attempt]:
         return [self._close(key) for key in list(self._open)]
 
@@ -201,7 +207,7 @@ class Grouper:
             attempt.cseqs[cseq] = branch
             attempt.answered = False
             attempt.last_dst = msg.dst
-        self._append(attempt, key, msg, "out", retransmission)
+        self._append(attempt, key, self._entry(msg, "out", request), msg, retransmission)
         return done
 
     def _response(self, msg: WireMessage, response: Response) -> list[Attempt]:
@@ -212,7 +218,7 @@ class Grouper:
             if not self._late(key, cseq, msg.time):
                 self.orphans += 1
             return []
-        self._append(attempt, key, msg, "in", False)
+        self._append(attempt, key, self._entry(msg, "in", response), msg, False)
         if response.status < 200 or cseq != max(attempt.cseqs):
             return []
         attempt.last_final, attempt.answered = response.status, True
@@ -231,10 +237,8 @@ class Grouper:
         return True
 
     def _append(
-        self, attempt: Attempt, key: Key, msg: WireMessage, direction: str, retransmission: bool
+        self, attempt: Attempt, key: Key, entry: TraceEntry, msg: WireMessage, retransmission: bool
     ) -> None:
-        local, remote = (msg.src, msg.dst) if direction == "out" else (msg.dst, msg.src)
-        entry = TraceEntry(direction, msg.time, local, remote, msg.transport, msg.raw)
         entry.retransmission = retransmission
         attempt.entries.append(entry)
         attempt.frames.append(msg.frame)
