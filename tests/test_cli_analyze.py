@@ -155,8 +155,20 @@ def _modules_after(argv: list[str]) -> set[str]:
 
 
 def test_analyze_never_imports_scapy_and_its_help_imports_nothing_heavy() -> None:
-    help_modules = {m.split(".")[0] for m in _modules_after(["analyze", "--help"])}
-    assert not help_modules & {"scapy", "dns", "rich", "asyncio"}
+    for command in ("analyze", "sniff"):
+        help_modules = {m.split(".")[0] for m in _modules_after([command, "--help"])}
+        assert not help_modules & {"scapy", "dns", "rich", "asyncio"}, command
     modules = _modules_after(["analyze", str(PCAPS / "heplify-ipip0.pcap"), "--no-color"])
     assert "sipcheck.capture.analyze" in modules
     assert not {m.split(".")[0] for m in modules} & {"scapy", "dns"}
+
+
+def test_writing_a_capture_needs_no_scapy() -> None:
+    """``register --pcap`` loads the writer after the run: it must not bring scapy."""
+    code = (
+        "import sys, sipcheck.capture.writer, sipcheck.cli.capture_options\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scapy', 'rich', 'dns'}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, check=True)  # fmt: skip
+    assert proc.stdout.strip() == "[]"
