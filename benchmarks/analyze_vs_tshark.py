@@ -15,6 +15,8 @@ memory, from the kernel's rusage of that process):
 * ``sipcheck analyze FILE --summary`` (every attempt diagnosed, the table printed)
   and ``sipcheck analyze FILE --json`` (every attempt rendered as JSON, to /dev/null);
 * ``tshark -r FILE -Y sip -T fields -e sip.Call-ID -e sip.Status-Code``;
+* sipcheck's reader alone: frames -> SIP messages (link layer, IP, UDP/TCP,
+  framing; no grouping, no diagnosis): the part scapy's dissection compares with;
 * scapy: ``PcapReader`` (every packet fully dissected, Ether/IP/UDP/Raw) counting
   the REGISTER requests, with ``--scapy-packets`` packets at most (it is slow).
 
@@ -50,6 +52,18 @@ from registrar_rate import (  # noqa: E402  (a sibling script, not a package)
     stop_group,
     write_accounts,
 )
+
+READER_CODE = """
+import sys
+from sipcheck.capture.files import open_capture
+from sipcheck.capture.messages import Extractor
+extractor = Extractor()
+messages = 0
+with open_capture(sys.argv[1]) as reader:
+    for frame in reader:
+        messages += len(extractor.feed(frame))
+print(messages)
+"""
 
 SCAPY_CODE = """
 import sys
@@ -168,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             fields = [tshark, "-r", str(capture), "-Y", "sip", "-T", "fields",
                       "-e", "sip.Call-ID", "-e", "sip.Status-Code"]  # fmt: skip
             results.append(measure("tshark -Y sip -T fields", fields, packets))
+        reader = [sys.executable, "-c", READER_CODE, str(capture)]
+        results.append(measure("sipcheck reader alone (frames -> SIP messages)", reader, packets))
         cap = min(packets, args.scapy_packets)
         scapy = [sys.executable, "-c", SCAPY_CODE, str(capture), str(cap)]
         results.append(measure("scapy PcapReader (full dissection)", scapy, cap,
