@@ -6,7 +6,9 @@
 # shells the completion scripts are tested in, zsh and fish (bash is already
 # there: it runs this script), and the Monitoring::Plugin Perl modules
 # (libmonitoring-plugin-perl), the real perfdata and threshold parser the
-# Nagios output tests check against.
+# Nagios output tests check against, and tshark, which checks the captures
+# `--pcap` writes and reads the test captures independently of sipcheck (its
+# debconf question, whether non-root users may capture, is answered no).
 # Idempotent: a machine that has them all pays for no apt-get update.
 # Exits non-zero when something is still missing afterwards.
 set -euo pipefail
@@ -60,6 +62,7 @@ system_ejabberd_active() {
     systemctl is-enabled --quiet ejabberd.service 2>/dev/null \
         || { [[ -d /run/systemd/system ]] && systemctl is-active --quiet ejabberd.service; }
 }
+have_tshark() { command -v tshark >/dev/null 2>&1; }
 have_monitoring_plugin() {
     perl -MMonitoring::Plugin::Performance -MMonitoring::Plugin::Threshold -e 1 >/dev/null 2>&1
 }
@@ -77,6 +80,7 @@ have_p1_sip || missing+=(erlang-p1-sip)
 have_zsh || missing+=(zsh)
 have_fish || missing+=(fish)
 have_monitoring_plugin || missing+=(libmonitoring-plugin-perl)
+have_tshark || missing+=(tshark)
 
 sudo=()
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
@@ -85,7 +89,7 @@ fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "test dependencies present: kamailio, kamailio-tls-modules, ejabberd, erlang-p1-sip," \
-        "sipsak, sipp, baresip, linphonec, openssl, zsh, fish, libmonitoring-plugin-perl"
+        "sipsak, sipp, baresip, linphonec, openssl, zsh, fish, libmonitoring-plugin-perl, tshark"
     if system_ejabberd_active; then
         quiet_system_ejabberd 0
     fi
@@ -107,6 +111,10 @@ dpkg -s erlang-base >/dev/null 2>&1 && had_erlang_base=1
 
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [[ " ${missing[*]} " == *" tshark "* ]] && command -v debconf-set-selections >/dev/null 2>&1; then
+    echo "wireshark-common wireshark-common/install-setuid boolean false" \
+        | "${sudo[@]}" debconf-set-selections
+fi
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 
@@ -136,4 +144,5 @@ have_p1_sip || { echo "erlang-p1-sip still missing" >&2; status=1; }
 have_zsh || { echo "zsh still missing" >&2; status=1; }
 have_fish || { echo "fish still missing" >&2; status=1; }
 have_monitoring_plugin || { echo "libmonitoring-plugin-perl still missing" >&2; status=1; }
+have_tshark || { echo "tshark still missing" >&2; status=1; }
 exit "$status"

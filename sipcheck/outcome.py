@@ -1,5 +1,5 @@
-"""From what a client run recorded to an Outcome: verdict, diagnoses, bindings,
-timings, exit status. Pure.
+"""From what a client run recorded (or a capture showed) to an Outcome: verdict,
+diagnoses, bindings, timings, exit status. Pure.
 
 The diagnosis itself lives in ``sipcheck.diagnosis``: this module reads the
 Trace into facts, takes the core's typed failure (or infers the one a 2xx
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sipcheck.diagnosis.classify import after_success
+from sipcheck.diagnosis.classify import after_success, classify
 from sipcheck.diagnosis.exit import exit_status
 from sipcheck.diagnosis.explain import diagnose
 from sipcheck.diagnosis.facts import Facts, Intent, read_facts, uri_key
@@ -71,13 +71,8 @@ def build_outcome(run: RunRecord) -> Outcome:
     mode = reg.config.mode
     facts = read_facts(run.trace, intent_of(reg))
     failure, detail = run_failure(run, facts)
-    final = facts.final
     outcome = Outcome(command=run.command, aor=str(reg.config.aor), result="failed")
     outcome.target = _target_info(run)
-    if final is not None:
-        outcome.final_status = final.status
-        outcome.final_reason = final.reason
-        outcome.server = final.server
     if res.first_sent is not None and res.final_received is not None:
         # Time at the password prompt is a person typing, not the network.
         elapsed = res.final_received - res.first_sent - res.prompt_seconds
@@ -99,16 +94,72 @@ def build_outcome(run: RunRecord) -> Outcome:
         }
         for e in res.challenges_answered
     ]
+    _conclude(outcome, facts, failure, detail, run.trace.wall_start, mode, reg.contact_uri)
+    return outcome
+
+
+def wire_outcome(command: str, trace: Trace, intent: Intent) -> Outcome:
+    """The Outcome of an exchange known only from the wire (a capture): the failure
+    ``classify`` infers, then the same fields and diagnoses as ``build_outcome``."""
+    return facts_outcome(command, trace, read_facts(trace, intent))
+
+
+def facts_outcome(command: str, trace: Trace, facts: Facts) -> Outcome:
+    """``wire_outcome`` for facts already read (a capture reader completes the intent
+    from them: who answered the challenges)."""
+    intent = facts.intent
+    mode = Mode(intent.mode)
+    failure = classify(facts)
+    outcome = Outcome(command=command, aor=str(intent.aor), result="failed")
+    final = facts.final
+    if facts.requests and final is not None:
+        outcome.total_ms = round((final.time - facts.requests[0].time) * 1000, 3)
+    sent = facts.contact_sent
+    if mode is not Mode.QUERY and mode is not Mode.OPTIONS:
+        outcome.contact_sent = sent
+    stale = {c.nonce: c.stale for seen in facts.challenges for c in seen.challenges}
+    outcome.auth = [
+        {
+            "realm": a.realm,
+            "proxy": a.proxy,
+            "algorithm": a.algorithm or "MD5",
+            "qop": a.qop,
+            "auth_user": a.username,
+            "uri": a.uri,
+            "nc": a.nc,
+            "stale": stale.get(a.nonce, False),
+        }
+        for a in facts.answers
+    ]
+    _conclude(outcome, facts, failure, "", trace.wall_start, mode, sent)
+    return outcome
+
+
+def _conclude(
+    outcome: Outcome,
+    facts: Facts,
+    failure: Failure | None,
+    detail: str,
+    wall_start: float,
+    mode: Mode,
+    contact_sent: str | None,
+) -> None:
+    """What both paths share: the final response, bindings, result, exit status and
+    the diagnoses."""
+    final = facts.final
+    if final is not None:
+        outcome.final_status = final.status
+        outcome.final_reason = final.reason
+        outcome.server = final.server
     if final is not None and 200 <= final.status < 300:
-        _read_bindings(outcome, facts, reg)
+        _read_bindings(outcome, facts, contact_sent, mode)
     if failure is None and final is not None:
         outcome.result = SUCCESS_RESULT[mode]
         if mode is Mode.REGISTER:
             # RFC 6076 §4.1: Registration Request Delay, first REGISTER to its 2xx.
             outcome.rrd_ms = outcome.total_ms
     outcome.exit_status = int(exit_status(failure))
-    outcome.diagnoses = diagnose(failure, facts, detail, run.trace.wall_start)
-    return outcome
+    outcome.diagnoses = diagnose(failure, facts, detail, wall_start)
 
 
 def run_failure(run: RunRecord, facts: Facts) -> tuple[Failure | None, str]:
@@ -145,11 +196,10 @@ def _target_info(run: RunRecord) -> dict[str, object]:
     return info
 
 
-def _read_bindings(outcome: Outcome, facts: Facts, reg: Registration) -> None:
+def _read_bindings(outcome: Outcome, facts: Facts, sent: str | None, mode: Mode) -> None:
     final = facts.final
     assert final is not None
-    sent = reg.contact_uri
-    ours = uri_key(sent) if sent and reg.config.mode is not Mode.QUERY else None
+    ours = uri_key(sent) if sent and mode is not Mode.QUERY else None
     for contact in final.contacts:
         if contact.expires == 0:
             outcome.removed.append(contact.uri)

@@ -33,6 +33,7 @@ def run_client_command(
     expires: int | None = None,
     contact: str | None = None,
     repeat: Repeat | None = None,
+    pcap: str | None = None,
 ) -> int:
     """One client command: settings first (every check), then the secret, then the run."""
     settings = build_client_settings(mode, argument, options, expires=expires, contact=contact)
@@ -47,6 +48,10 @@ def run_client_command(
     status = live_status(settings.output)
     with status or contextlib.nullcontext():
         trace, outcome = asyncio.run(execute(settings, progress=status))
+    if pcap is not None:  # --pcap FILE: the Trace as a capture
+        from sipcheck.capture.writer import write_pcap
+
+        write_pcap(pcap, trace)
     show(settings, trace, outcome)
     return outcome.exit_status
 

@@ -41,6 +41,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("demo", "sipcheck.cli.demo", "demo"),
     ("watch", "sipcheck.cli.watch", "watch"),
     ("completion", "sipcheck.cli.completion", "completion"),
+    ("analyze", "sipcheck.cli.analyze", "analyze"),
+    ("sniff", "sipcheck.cli.sniff", "sniff"),
 )
 
 _DEBUG: ContextVar[bool] = ContextVar("sipcheck_debug", default=False)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sipcheck.cli.capture_options import pcap_option
 from sipcheck.cli.client_options import ClientOptions, Repeat, client_options, repeat_options
 from sipcheck.cli.params import AOR, CONTACT
 
@@ -52,12 +53,19 @@ def _run(
     expires: int | None = None,
     contact: str | None = None,
     repeat: Repeat | None = None,
+    pcap: str | None = None,
 ) -> int:
     from sipcheck.cli.client_run import run_client_command
     from sipcheck.sip.client.config import Mode
 
     return run_client_command(
-        Mode(mode_name), argument, options, expires=expires, contact=contact, repeat=repeat
+        Mode(mode_name),
+        argument,
+        options,
+        expires=expires,
+        contact=contact,
+        repeat=repeat,
+        pcap=pcap,
     )
 
 
@@ -68,10 +76,18 @@ def _run(
 @click.option("--contact", type=CONTACT, help="Contact URI to register (default: our address).")
 @client_options
 @repeat_options
+@pcap_option
 def register(
-    aor: AorArgument, expires: int, contact: str | None, options: ClientOptions, repeat: Repeat
+    aor: AorArgument,
+    expires: int,
+    contact: str | None,
+    options: ClientOptions,
+    repeat: Repeat,
+    pcap: str | None,
 ) -> int:
-    return _run("register", aor, options, expires=expires, contact=contact, repeat=repeat)
+    return _run(
+        "register", aor, options, expires=expires, contact=contact, repeat=repeat, pcap=pcap
+    )
 
 
 @click.command(
@@ -90,11 +106,16 @@ Examples:
 @click.option("--all", "remove_all", is_flag=True, help="Remove all bindings of the AoR.")
 @click.option("--contact", type=CONTACT, help="The Contact URI to remove (not with --all).")
 @client_options
+@pcap_option
 def unregister(
-    aor: AorArgument, remove_all: bool, contact: str | None, options: ClientOptions
+    aor: AorArgument,
+    remove_all: bool,
+    contact: str | None,
+    options: ClientOptions,
+    pcap: str | None,
 ) -> int:
     mode = "unregister-all" if remove_all else "unregister"
-    return _run(mode, aor, options, expires=0, contact=contact)
+    return _run(mode, aor, options, expires=0, contact=contact, pcap=pcap)
 
 
 @click.command(
@@ -111,8 +132,9 @@ Examples:
 )
 @click.argument("aor", type=AOR)
 @client_options
-def query(aor: AorArgument, options: ClientOptions) -> int:
-    return _run("query", aor, options)
+@pcap_option
+def query(aor: AorArgument, options: ClientOptions, pcap: str | None) -> int:
+    return _run("query", aor, options, pcap=pcap)
 
 
 @click.command(
@@ -134,5 +156,6 @@ Examples:
 @click.argument("target", type=AOR)
 @client_options
 @repeat_options
-def options(target: AorArgument, options: ClientOptions, repeat: Repeat) -> int:
-    return _run("options", target, options, repeat=repeat)
+@pcap_option
+def options(target: AorArgument, options: ClientOptions, repeat: Repeat, pcap: str | None) -> int:
+    return _run("options", target, options, repeat=repeat, pcap=pcap)

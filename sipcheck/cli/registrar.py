@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from sipcheck.cli.capture_options import pcap_option
 from sipcheck.cli.options import no_color_option, verbose_option
 
 REGISTRAR_HELP = """Run a registrar and show, per registration attempt, what the client did
@@ -123,6 +124,7 @@ Examples:
     help="One JSON object per completed attempt (JSON lines).",
 )
 @click.option("--quiet", is_flag=True, help="Print nothing per request (for load tests).")
+@pcap_option
 @no_color_option
 @verbose_option
 def registrar(**kw: Any) -> int:  # fmt: skip

@@ -197,7 +197,7 @@ def run_registrar(kw: dict[str, Any]) -> int:
         delay=kw.get("delay", 0.0),
     )
     printer = _Printer(kw)
-    with tempfile.TemporaryDirectory(prefix="sipcheck-") as tmp:
+    with printer, tempfile.TemporaryDirectory(prefix="sipcheck-") as tmp:
         tls_files = None
         if kw.get("cert_file"):
             tls_files = (kw["cert_file"], kw["key_file"])
@@ -227,8 +227,8 @@ async def _serve(
         listen,
         tls_files=tls_files,
         tls_versions=versions,
-        on_attempt=printer.attempt if not printer.quiet else None,
-        record=not printer.quiet,
+        on_attempt=printer.attempt if printer.wants_attempts else None,
+        record=printer.wants_attempts,
         faults=faults,
     )
     printer.started(bound, config, versions)
@@ -267,6 +267,19 @@ class _Printer:
         self.verbose = int(kw.get("verbose") or 0)
         self.no_color = bool(kw.get("no_color"))
         self.attempts = {"ok": 0, "failed": 0}
+        self.capture: Any = None  # --pcap FILE: each attempt's Trace is written there
+        if kw.get("pcap"):
+            from sipcheck.capture.writer import TraceWriter, open_pcap
+
+            self.capture = TraceWriter(open_pcap(kw["pcap"]))
+        self.wants_attempts = not self.quiet or self.capture is not None
+
+    def __enter__(self) -> _Printer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.capture is not None:
+            self.capture.close()
 
     def _console(self, stderr: bool = False) -> Any:
         from sipcheck.cli.options import make_console
@@ -296,6 +309,10 @@ class _Printer:
         out.flush()
 
     def attempt(self, log: AttemptLog) -> None:
+        if self.capture is not None:
+            self.capture.write(log.trace)
+            if self.quiet:
+                return
         outcome = attempt_outcome(log)
         self.attempts["ok" if outcome.result != "failed" else "failed"] += 1
         if self.json:

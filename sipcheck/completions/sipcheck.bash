@@ -14,6 +14,7 @@ _sipcheck() {
             continue
         fi
         case "$path $word" in
+            "sipcheck analyze" |\
             "sipcheck completion" |\
             "sipcheck demo" |\
             "sipcheck explain" |\
@@ -22,8 +23,15 @@ _sipcheck() {
             "sipcheck query" |\
             "sipcheck register" |\
             "sipcheck registrar" |\
+            "sipcheck sniff" |\
             "sipcheck unregister" |\
             "sipcheck watch") path="$path $word" ;;
+            "sipcheck analyze --aor" |\
+            "sipcheck analyze --call-id" |\
+            "sipcheck analyze --password-env" |\
+            "sipcheck analyze --password-file" |\
+            "sipcheck analyze --password-command" |\
+            "sipcheck analyze --auth-user" |\
             "sipcheck demo --transport" |\
             "sipcheck options --user" |\
             "sipcheck options --auth-user" |\
@@ -51,6 +59,7 @@ _sipcheck() {
             "sipcheck options --key" |\
             "sipcheck options --count" |\
             "sipcheck options --interval" |\
+            "sipcheck options --pcap" |\
             "sipcheck query --user" |\
             "sipcheck query --auth-user" |\
             "sipcheck query --password-env" |\
@@ -75,6 +84,7 @@ _sipcheck() {
             "sipcheck query --ca-file" |\
             "sipcheck query --cert" |\
             "sipcheck query --key" |\
+            "sipcheck query --pcap" |\
             "sipcheck register --expires" |\
             "sipcheck register --contact" |\
             "sipcheck register --user" |\
@@ -103,6 +113,7 @@ _sipcheck() {
             "sipcheck register --key" |\
             "sipcheck register --count" |\
             "sipcheck register --interval" |\
+            "sipcheck register --pcap" |\
             "sipcheck registrar --listen" |\
             "sipcheck registrar --account" |\
             "sipcheck registrar --accounts-file" |\
@@ -122,6 +133,14 @@ _sipcheck() {
             "sipcheck registrar --retry-after" |\
             "sipcheck registrar --delay" |\
             "sipcheck registrar --duration" |\
+            "sipcheck registrar --pcap" |\
+            "sipcheck sniff -i" |\
+            "sipcheck sniff --interface" |\
+            "sipcheck sniff --port" |\
+            "sipcheck sniff --filter" |\
+            "sipcheck sniff --count" |\
+            "sipcheck sniff --duration" |\
+            "sipcheck sniff --pcap" |\
             "sipcheck unregister --contact" |\
             "sipcheck unregister --user" |\
             "sipcheck unregister --auth-user" |\
@@ -147,6 +166,7 @@ _sipcheck() {
             "sipcheck unregister --ca-file" |\
             "sipcheck unregister --cert" |\
             "sipcheck unregister --key" |\
+            "sipcheck unregister --pcap" |\
             "sipcheck watch --accounts" |\
             "sipcheck watch --only" |\
             "sipcheck watch --expires" |\
@@ -184,6 +204,12 @@ _sipcheck() {
     done
     if ((skip)); then
         case "$path ${COMP_WORDS[COMP_CWORD - 1]}" in
+            "sipcheck analyze --aor") : ;;
+            "sipcheck analyze --call-id") : ;;
+            "sipcheck analyze --password-env") : ;;
+            "sipcheck analyze --password-file") _sipcheck_files ;;
+            "sipcheck analyze --password-command") : ;;
+            "sipcheck analyze --auth-user") : ;;
             "sipcheck demo --transport") _sipcheck_words "udp tcp" ;;
             "sipcheck options --user") : ;;
             "sipcheck options --auth-user") : ;;
@@ -211,6 +237,7 @@ _sipcheck() {
             "sipcheck options --key") _sipcheck_files ;;
             "sipcheck options --count") : ;;
             "sipcheck options --interval") : ;;
+            "sipcheck options --pcap") _sipcheck_files ;;
             "sipcheck query --user") : ;;
             "sipcheck query --auth-user") : ;;
             "sipcheck query --password-env") : ;;
@@ -235,6 +262,7 @@ _sipcheck() {
             "sipcheck query --ca-file") _sipcheck_files ;;
             "sipcheck query --cert") _sipcheck_files ;;
             "sipcheck query --key") _sipcheck_files ;;
+            "sipcheck query --pcap") _sipcheck_files ;;
             "sipcheck register --expires") : ;;
             "sipcheck register --contact") : ;;
             "sipcheck register --user") : ;;
@@ -263,6 +291,7 @@ _sipcheck() {
             "sipcheck register --key") _sipcheck_files ;;
             "sipcheck register --count") : ;;
             "sipcheck register --interval") : ;;
+            "sipcheck register --pcap") _sipcheck_files ;;
             "sipcheck registrar --listen") : ;;
             "sipcheck registrar --account") : ;;
             "sipcheck registrar --accounts-file") _sipcheck_files ;;
@@ -282,6 +311,14 @@ _sipcheck() {
             "sipcheck registrar --retry-after") : ;;
             "sipcheck registrar --delay") : ;;
             "sipcheck registrar --duration") : ;;
+            "sipcheck registrar --pcap") _sipcheck_files ;;
+            "sipcheck sniff -i") : ;;
+            "sipcheck sniff --interface") : ;;
+            "sipcheck sniff --port") : ;;
+            "sipcheck sniff --filter") : ;;
+            "sipcheck sniff --count") : ;;
+            "sipcheck sniff --duration") : ;;
+            "sipcheck sniff --pcap") _sipcheck_files ;;
             "sipcheck unregister --contact") : ;;
             "sipcheck unregister --user") : ;;
             "sipcheck unregister --auth-user") : ;;
@@ -307,6 +344,7 @@ _sipcheck() {
             "sipcheck unregister --ca-file") _sipcheck_files ;;
             "sipcheck unregister --cert") _sipcheck_files ;;
             "sipcheck unregister --key") _sipcheck_files ;;
+            "sipcheck unregister --pcap") _sipcheck_files ;;
             "sipcheck watch --accounts") _sipcheck_files ;;
             "sipcheck watch --only") : ;;
             "sipcheck watch --expires") : ;;
@@ -344,16 +382,18 @@ _sipcheck() {
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version -h --help completion demo explain lint options query register registrar unregister watch" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version -h --help analyze completion demo explain lint options query register registrar sniff unregister watch" ;;
+        "sipcheck analyze") if [[ "$cur" == -* ]]; then _sipcheck_words "--aor --call-id --failed --summary --password-env --password-file --password-command --auth-user --json --no-color -v --verbose --debug -h --help"; else _sipcheck_files; fi ;;
         "sipcheck completion") _sipcheck_words "--debug -h --help bash zsh fish" ;;
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug -h --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug -h --help 100 180 181 182 183 199 200 202 204 300 301 302 305 380 400 401 402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 420 421 422 423 424 425 428 429 430 433 436 437 438 439 440 469 470 480 481 482 483 484 485 486 487 488 489 491 493 494 500 501 502 503 504 505 513 555 580 600 603 604 606 607 608" ;;
         "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug -h --help"; else _sipcheck_files; fi ;;
-        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --debug -h --help" ;;
-        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
-        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --debug -h --help" ;;
-        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug -h --help" ;;
-        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --pcap --debug -h --help" ;;
+        "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug -h --help" ;;
+        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --pcap --debug -h --help" ;;
+        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --pcap --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck sniff") _sipcheck_words "-i --interface --port --filter --count --duration --pcap --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug -h --help" ;;
         "sipcheck watch") _sipcheck_words "--accounts --only --expires --contact --refresh-margin --query-every --duration --exit-on-failure --on-change --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
         *) ;;
     esac

@@ -17,6 +17,7 @@ end
 complete -c sipcheck -n '__fish_use_subcommand' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_use_subcommand' -s V -l version -d 'Show the version and exit'
 complete -c sipcheck -n '__fish_use_subcommand' -s h -l help -d 'Show this message and exit'
+complete -c sipcheck -n '__fish_use_subcommand' -a analyze -d 'Find every registration attempt in a capture and say why each failed'
 complete -c sipcheck -n '__fish_use_subcommand' -a completion -d 'Print a shell completion script'
 complete -c sipcheck -n '__fish_use_subcommand' -a demo -d 'Show what sipcheck does, with no SIP server of your own'
 complete -c sipcheck -n '__fish_use_subcommand' -a explain -d 'Explain a SIP response code'
@@ -25,8 +26,25 @@ complete -c sipcheck -n '__fish_use_subcommand' -a options -d 'Check that TARGET
 complete -c sipcheck -n '__fish_use_subcommand' -a query -d 'List the current bindings of AOR (a REGISTER without Contact)'
 complete -c sipcheck -n '__fish_use_subcommand' -a register -d 'Register AOR and show why it worked or failed'
 complete -c sipcheck -n '__fish_use_subcommand' -a registrar -d 'Run a registrar and show, per registration attempt, what the client d...'
+complete -c sipcheck -n '__fish_use_subcommand' -a sniff -d 'Watch an interface and show each registration attempt as it ends'
 complete -c sipcheck -n '__fish_use_subcommand' -a unregister -d 'Remove our binding for AOR (Expires: 0); --all removes every binding...'
 complete -c sipcheck -n '__fish_use_subcommand' -a watch -d 'Stay registered; say when and why a registration lapses'
+
+# sipcheck analyze
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l aor -r -f -d 'Only attempts whose AoR contains TEXT'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l call-id -r -f -d 'Only this Call-ID (or prefix)'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l failed -d 'Only attempts that failed'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l summary -d 'Only the summary table, no ladders'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l password-env -r -f -d 'Check the answers with this password'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l password-file -r -F -d 'Read the password to check from the first line of this file (- for st...'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l password-command -r -f -d 'Run CMD for the password'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l auth-user -r -f -d 'The auth user the answers should be for'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -s h -l help -d 'Show this message and exit'
+complete -c sipcheck -n '__fish_seen_subcommand_from analyze' -F
 
 # sipcheck completion
 complete -c sipcheck -n '__fish_seen_subcommand_from completion' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
@@ -89,6 +107,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from options' -l no-color -d 'Ne
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -s v -l verbose -d '-v every message\'s headers; -vv every message in full; -vvv also the...'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l count -r -f -d 'Run N times and print min/avg/max/p95 of the response times and the f...'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l interval -r -f -d 'Seconds from the start of one run to the start of the next (with --co...'
+complete -c sipcheck -n '__fish_seen_subcommand_from options' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from options' -s h -l help -d 'Show this message and exit'
 
@@ -122,6 +141,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from query' -l key -r -F -d 'Pri
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -s v -l verbose -d '-v every message\'s headers; -vv every message in full; -vvv also the...'
+complete -c sipcheck -n '__fish_seen_subcommand_from query' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from query' -s h -l help -d 'Show this message and exit'
 
@@ -159,6 +179,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from register' -l no-color -d 'N
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -s v -l verbose -d '-v every message\'s headers; -vv every message in full; -vvv also the...'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l count -r -f -d 'Run N times and print min/avg/max/p95 of the response times and the f...'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l interval -r -f -d 'Seconds from the start of one run to the start of the next (with --co...'
+complete -c sipcheck -n '__fish_seen_subcommand_from register' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from register' -s h -l help -d 'Show this message and exit'
 
@@ -186,10 +207,24 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l delay -r -f -
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l duration -r -f -d 'Stop after this many seconds'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l json -d 'One JSON object per completed attempt (JSON lines)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l quiet -d 'Print nothing per request (for load tests)'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -s v -l verbose -d 'Show more detail; repeat for even more'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -s h -l help -d 'Show this message and exit'
+
+# sipcheck sniff
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -s i -l interface -r -f -d 'Interface to capture on'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l port -r -f -d 'SIP port to watch, UDP and TCP (repeatable; default 5060)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l filter -r -f -d 'A capture filter instead of --port (tcpdump syntax)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l count -r -f -d 'Stop after this many attempts'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l duration -r -f -d 'Stop after this many seconds'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -s v -l verbose -d 'Show more detail; repeat for even more'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -s h -l help -d 'Show this message and exit'
 
 # sipcheck unregister
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l all -d 'Remove all bindings of the AoR'
@@ -223,6 +258,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l key -r -F -d
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l json -d 'Print one JSON object on stdout and nothing else (messages go to stderr)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -s v -l verbose -d '-v every message\'s headers; -vv every message in full; -vvv also the...'
+complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l pcap -r -F -d 'Also write every SIP message sent and received to FILE (pcapng: UDP a...'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -l debug -d 'Show the traceback of an unexpected error (also: SIPCHECK_DEBUG=1)'
 complete -c sipcheck -n '__fish_seen_subcommand_from unregister' -s h -l help -d 'Show this message and exit'
 

@@ -67,7 +67,9 @@ VERBOSE_EVENTS = 3  # -vvv: also the timers and transport events
 _RAW_BREAK_RE = re.compile(r"(?<=[,; ])")
 _RAW_FALLBACK_RE = re.compile(r"(?<==)")
 # outcome.target keys the header shows in their own way (the rest: "key value").
-_TARGET_KEYS = frozenset({"steps", "candidates", "address", "transport", "server_name", "host"})
+_TARGET_KEYS = frozenset(
+    {"steps", "candidates", "address", "transport", "server_name", "host", "lane"}
+)
 
 
 def format_time(seconds: float) -> str:
@@ -210,7 +212,7 @@ def _lanes(trace: Trace, outcome: Outcome) -> tuple[list[_Lane], dict[LaneKey, i
     local_label = f"{locals_seen[0]}/{','.join(transports)}"
     if len(locals_seen) > 1:  # e.g. one TCP connection per target: name the first
         local_label += f" +{len(locals_seen) - 1}"
-    lanes = [_Lane("sipcheck", local_label)]
+    lanes = [_Lane(str(outcome.target.get("lane", "sipcheck")), local_label)]  # "client": a capture
     index: dict[LaneKey, int] = {}
     for entry in trace.entries:
         key = _lane_key(entry)
