@@ -11,7 +11,7 @@ from sipcheck.cli.client_settings import ClientSettings, build_client_settings
 from sipcheck.cli.passwords import ask_password, can_prompt, read_password
 from sipcheck.diagnosis.facts import STEP_DNS
 from sipcheck.errors import ResolutionError
-from sipcheck.net.client import run_client
+from sipcheck.net.client import PasswordPrompt, run_client
 from sipcheck.outcome import RunRecord, build_outcome
 from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import Mode, Registration
@@ -73,9 +73,13 @@ async def _resolve(plan: ClientSettings, uri: SipUri | None = None) -> Resolutio
 
 
 async def execute(
-    plan: ClientSettings, *, rng: random.Random | None = None
+    plan: ClientSettings,
+    *,
+    rng: random.Random | None = None,
+    prompt: PasswordPrompt | None = _prompt,
 ) -> tuple[Trace, Outcome]:
-    """Resolve, run the registration core over the network, build the Outcome."""
+    """Resolve, run the registration core over the network, build the Outcome.
+    ``prompt`` asks for a password a challenge needs (None: nobody is asked)."""
     registration = Registration(plan.config, rng=rng or random.SystemRandom(), now=0.0)
     command = plan.config.mode.value.split("-")[0]
     try:
@@ -92,7 +96,7 @@ async def execute(
         resolution,
         plan.net,
         command=command,
-        prompt=_prompt,
+        prompt=prompt,
         resolver=lambda uri: _resolve(plan, uri),
     )
     return record.trace, build_outcome(record)
