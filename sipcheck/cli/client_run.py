@@ -32,6 +32,10 @@ def run_client_command(
     settings = build_client_settings(mode, argument, options, expires=expires, contact=contact)
     settings = settings.with_password(read_password(options.password, argument))
     trace, outcome = asyncio.run(execute(settings))
+    if settings.output.ci is not None:  # --nagios, --junit
+        from sipcheck.cli.ci_output import finish_one
+
+        return finish_one(settings, trace, outcome)
     show(settings, trace, outcome)
     return outcome.exit_status
 

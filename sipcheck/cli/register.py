@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sipcheck.cli.ci_output import PluginCommand, ci_options
 from sipcheck.cli.client_options import ClientOptions, client_options
 from sipcheck.cli.params import AOR, CONTACT
 
@@ -47,12 +48,13 @@ def _run(
     return run_client_command(Mode(mode_name), argument, options, expires=expires, contact=contact)
 
 
-@click.command("register", help=REGISTER_HELP)
+@click.command("register", cls=PluginCommand, help=REGISTER_HELP)
 @click.argument("aor", type=AOR)
 @click.option("--expires", type=click.IntRange(0, 2**32 - 1), default=3600, show_default=True,
               help="Requested registration lifetime in seconds.")  # fmt: skip
 @click.option("--contact", type=CONTACT, help="Contact URI to register (default: our address).")
 @client_options
+@ci_options
 def register(aor: AorArgument, expires: int, contact: str | None, options: ClientOptions) -> int:
     return _run("register", aor, options, expires=expires, contact=contact)
 
@@ -100,6 +102,7 @@ def query(aor: AorArgument, options: ClientOptions) -> int:
 
 @click.command(
     "options",
+    cls=PluginCommand,
     help="""Check that TARGET answers SIP (OPTIONS), e.g. a trunk with IP authentication.
 
 \b
@@ -114,5 +117,6 @@ Examples:
 )
 @click.argument("target", type=AOR)
 @client_options
+@ci_options
 def options(target: AorArgument, options: ClientOptions) -> int:
     return _run("options", target, options)
