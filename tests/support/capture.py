@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Literal
 
+from sipcheck.sip.registrar.authenticator import Account
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.sip.registrar.service import RegistrarService
 from sipcheck.trace import Address
@@ -20,7 +21,9 @@ class CapturingRegistrar:
     """``with CapturingRegistrar({"alice": "pw"}) as reg:`` then send to ``reg.port``."""
 
     def __init__(
-        self, accounts: Mapping[str, str], challenge: Literal["www", "proxy"] = "www"
+        self,
+        accounts: Mapping[str, Account | str],
+        challenge: Literal["www", "proxy"] = "www",
     ) -> None:
         config = RegistrarConfig(accounts=dict(accounts), challenge=challenge)
         self.registrar = RegistrarService(Registrar(config, secrets.token_bytes(32)), record=False)
