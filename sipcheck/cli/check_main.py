@@ -8,6 +8,7 @@ selection, every password of the selected enabled accounts, every account's sett
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from sipcheck.check.accounts import load, resolve_passwords
@@ -58,11 +59,16 @@ def _debug() -> bool:
 
 
 def _progress(output: OutputOptions, plans: list[AccountPlan]) -> CheckProgress | None:
-    """The rich progress display on a terminal's stderr; None when piped (or --nagios)."""
+    """The rich progress display on a terminal's stderr; None when piped (FORCE_COLOR
+    or not) and under --nagios."""
     if output.ci is not None and output.ci.nagios:
         return None
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
     console = output.err_console()
-    if not console.is_terminal:
+    if not tty or not console.is_terminal:
         return None
     from sipcheck.cli.check_progress import CheckProgress
 
