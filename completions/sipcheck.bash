@@ -14,6 +14,7 @@ _sipcheck() {
             continue
         fi
         case "$path $word" in
+            "sipcheck check" |\
             "sipcheck demo" |\
             "sipcheck explain" |\
             "sipcheck lint" |\
@@ -22,6 +23,16 @@ _sipcheck() {
             "sipcheck register" |\
             "sipcheck registrar" |\
             "sipcheck unregister") path="$path $word" ;;
+            "sipcheck check --only" |\
+            "sipcheck check --tag" |\
+            "sipcheck check --concurrency" |\
+            "sipcheck check --timeout" |\
+            "sipcheck check --t1" |\
+            "sipcheck check -w" |\
+            "sipcheck check --warning" |\
+            "sipcheck check -c" |\
+            "sipcheck check --critical" |\
+            "sipcheck check --junit" |\
             "sipcheck demo --transport" |\
             "sipcheck options --user" |\
             "sipcheck options --auth-user" |\
@@ -37,6 +48,11 @@ _sipcheck() {
             "sipcheck options --ca-file" |\
             "sipcheck options --cert" |\
             "sipcheck options --key" |\
+            "sipcheck options -w" |\
+            "sipcheck options --warning" |\
+            "sipcheck options -c" |\
+            "sipcheck options --critical" |\
+            "sipcheck options --junit" |\
             "sipcheck query --user" |\
             "sipcheck query --auth-user" |\
             "sipcheck query --password-env" |\
@@ -67,6 +83,11 @@ _sipcheck() {
             "sipcheck register --ca-file" |\
             "sipcheck register --cert" |\
             "sipcheck register --key" |\
+            "sipcheck register -w" |\
+            "sipcheck register --warning" |\
+            "sipcheck register -c" |\
+            "sipcheck register --critical" |\
+            "sipcheck register --junit" |\
             "sipcheck registrar --listen" |\
             "sipcheck registrar --account" |\
             "sipcheck registrar --accounts-file" |\
@@ -106,6 +127,16 @@ _sipcheck() {
     done
     if ((skip)); then
         case "$path ${COMP_WORDS[COMP_CWORD - 1]}" in
+            "sipcheck check --only") : ;;
+            "sipcheck check --tag") : ;;
+            "sipcheck check --concurrency") : ;;
+            "sipcheck check --timeout") : ;;
+            "sipcheck check --t1") : ;;
+            "sipcheck check -w") : ;;
+            "sipcheck check --warning") : ;;
+            "sipcheck check -c") : ;;
+            "sipcheck check --critical") : ;;
+            "sipcheck check --junit") _sipcheck_files ;;
             "sipcheck demo --transport") _sipcheck_words "udp tcp" ;;
             "sipcheck options --user") : ;;
             "sipcheck options --auth-user") : ;;
@@ -121,6 +152,11 @@ _sipcheck() {
             "sipcheck options --ca-file") _sipcheck_files ;;
             "sipcheck options --cert") _sipcheck_files ;;
             "sipcheck options --key") _sipcheck_files ;;
+            "sipcheck options -w") : ;;
+            "sipcheck options --warning") : ;;
+            "sipcheck options -c") : ;;
+            "sipcheck options --critical") : ;;
+            "sipcheck options --junit") _sipcheck_files ;;
             "sipcheck query --user") : ;;
             "sipcheck query --auth-user") : ;;
             "sipcheck query --password-env") : ;;
@@ -151,6 +187,11 @@ _sipcheck() {
             "sipcheck register --ca-file") _sipcheck_files ;;
             "sipcheck register --cert") _sipcheck_files ;;
             "sipcheck register --key") _sipcheck_files ;;
+            "sipcheck register -w") : ;;
+            "sipcheck register --warning") : ;;
+            "sipcheck register -c") : ;;
+            "sipcheck register --critical") : ;;
+            "sipcheck register --junit") _sipcheck_files ;;
             "sipcheck registrar --listen") : ;;
             "sipcheck registrar --account") : ;;
             "sipcheck registrar --accounts-file") _sipcheck_files ;;
@@ -190,13 +231,14 @@ _sipcheck() {
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version --help demo explain lint options query register registrar unregister" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version --help check demo explain lint options query register registrar unregister" ;;
+        "sipcheck check") if [[ "$cur" == -* ]]; then _sipcheck_words "--only --tag --concurrency --keep --timeout --t1 --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --debug --help"; else _sipcheck_files; fi ;;
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug --help" ;;
         "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug --help"; else _sipcheck_files; fi ;;
-        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --debug --help" ;;
         "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
+        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --debug --help" ;;
         "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         *) ;;

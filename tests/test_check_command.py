@@ -247,3 +247,12 @@ def test_worst_of_an_auth_failure_alone_is_3(tmp_path: Path, server: CapturingRe
     assert status == 3 and document["summary"]["exit_status"] == 3
     status, document = check_json(accounts_file(tmp_path, server), "--only", "off")
     assert status == 0 and document["summary"]["counts"]["skipped"] == 1
+
+
+def test_the_readme_shows_the_full_example_file() -> None:
+    root = Path(__file__).parents[1]
+    example = (root / "tests" / "data" / "check" / "trunks.toml").read_text().rstrip("\n")
+    readme = (root / "README.md").read_text()
+    assert f"```toml\n{example}\n```" in readme
+    assert "sipcheck check trunks.toml --nagios -w 500 -c 2000" in readme
+    assert "sipcheck check trunks.toml --junit report.xml" in readme
