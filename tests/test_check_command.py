@@ -256,3 +256,29 @@ def test_the_readme_shows_the_full_example_file() -> None:
     assert f"```toml\n{example}\n```" in readme
     assert "sipcheck check trunks.toml --nagios -w 500 -c 2000" in readme
     assert "sipcheck check trunks.toml --junit report.xml" in readme
+
+
+def test_json_shape_is_register_json_per_account(
+    tmp_path: Path, server: CapturingRegistrar
+) -> None:
+    _, document = check_json(accounts_file(tmp_path, server))
+    assert list(document) == ["schema_version", "command", "summary", "accounts"]
+    assert (document["schema_version"], document["command"]) == (1, "check")
+    summary = document["summary"]
+    assert list(summary) == ["accounts", "counts", "exit_status", "wall_ms"]
+    assert summary["accounts"] == 6 and 0 < summary["wall_ms"] < 10_000
+    single = invoke(
+        "register", "alice@127.0.0.1", "--server", server.where, "--password-env", "PW_ALICE",
+        "--json",
+    )  # fmt: skip
+    register_keys = [k for k in json.loads(single.stdout) if k != "schema_version"]
+    for account in document["accounts"]:
+        assert list(account) == ["name", "mode", *register_keys, "unregister", "kept"]
+        cleanup = account["unregister"]
+        if cleanup is not None:
+            assert list(cleanup) == register_keys
+    found = by_name(document)
+    assert (found["trunk"]["mode"], found["trunk"]["command"]) == ("options", "options")
+    assert (found["off"]["result"], found["off"]["messages"], found["off"]["timings"]) == (
+        "skipped", [], {"total_ms": None, "rrd_ms": None},
+    )  # fmt: skip
