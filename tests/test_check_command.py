@@ -145,7 +145,17 @@ def test_keep_leaves_the_binding(tmp_path: Path, server: CapturingRegistrar) -> 
     _, document = check_json(path, "--keep")
     (carol,) = document["accounts"]
     assert (carol["result"], carol["unregister"], carol["kept"]) == ("registered", None, True)
-    assert [b["contact"] for b in bindings(server, "carol")] == [carol["contact_sent"]]
+    kept = carol["contact_sent"]
+    assert [b["contact"] for b in bindings(server, "carol")] == [kept]
+    # A second check removes its own binding only: the kept one (a phone's, say) stays.
+    result = invoke("check", str(path), "--json")
+    (again,) = json.loads(result.stdout)["accounts"]
+    cleanup = again["unregister"]
+    assert (again["result"], again["exit_status"], result.exit_code) == ("registered", 0, 0)
+    assert cleanup["diagnosis"][0]["id"] == "bindings-remain"
+    assert [b["contact"] for b in cleanup["bindings"]] == [kept]
+    assert "warning" not in result.stderr
+    assert [b["contact"] for b in bindings(server, "carol")] == [kept]
 
 
 def test_selection_by_name_and_tag(tmp_path: Path, server: CapturingRegistrar) -> None:
