@@ -9,17 +9,13 @@ selection, every password of the selected enabled accounts, every account's sett
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from sipcheck.check.accounts import load, resolve_passwords
 from sipcheck.check.results import CheckRun
 from sipcheck.cli.check import CheckRequest
-from sipcheck.cli.check_run import run_plans
+from sipcheck.cli.check_run import CheckProgress, run_plans
 from sipcheck.cli.check_settings import AccountPlan, CommandDefaults, plan_account
 from sipcheck.cli.options import OutputOptions
-
-if TYPE_CHECKING:
-    from sipcheck.cli.check_progress import CheckProgress
 
 __all__ = ["run_check"]
 
@@ -70,8 +66,6 @@ def _progress(output: OutputOptions, plans: list[AccountPlan]) -> CheckProgress 
     console = output.err_console()
     if not tty or not console.is_terminal:
         return None
-    from sipcheck.cli.check_progress import CheckProgress
-
     return CheckProgress(console, sum(p.settings is not None for p in plans))
 
 

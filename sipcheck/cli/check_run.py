@@ -18,7 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sipcheck.check.results import AccountRun, CheckRun, Cleanup
 from sipcheck.cli.check_settings import AccountPlan
@@ -26,7 +26,10 @@ from sipcheck.cli.client_run import execute
 from sipcheck.exit_status import ExitStatus
 from sipcheck.trace import Diagnosis, Outcome, Trace
 
-__all__ = ["DEFAULT_CONCURRENCY", "Progress", "run_plans"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["DEFAULT_CONCURRENCY", "CheckProgress", "Progress", "run_plans"]
 
 DEFAULT_CONCURRENCY = 20
 
@@ -45,6 +48,46 @@ class _Silent:
 
     def finished(self, run: AccountRun) -> None:
         pass
+
+
+class CheckProgress:
+    """On a terminal: a rich progress bar (on ``console``, stderr), the accounts done,
+    the last one finished and how many failed; gone when ``stop`` is called."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        self._bar = Bar(
+            TextColumn("checking"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[last]}", markup=False),
+            console=console,
+            transient=True,
+        )
+        self._task = self._bar.add_task("check", total=total, last="")
+        self._failed = 0
+        self._bar.start()
+
+    def started(self, plan: AccountPlan) -> None:
+        pass
+
+    def finished(self, run: AccountRun) -> None:
+        if run.skipped:
+            return
+        self._failed += run.result == "failed"
+        failing = f", {self._failed} failed" if self._failed else ""
+        self._bar.update(self._task, advance=1, last=f"{run.account.name}: {run.result}{failing}")
+
+    def stop(self) -> None:
+        self._bar.stop()
 
 
 def run_plans(
