@@ -14,8 +14,9 @@ from sipcheck.diagnosis.classify import after_success
 from sipcheck.diagnosis.exit import exit_status
 from sipcheck.diagnosis.explain import diagnose
 from sipcheck.diagnosis.facts import Facts, Intent, read_facts, uri_key
+from sipcheck.sip.client.config import Mode
 from sipcheck.sip.client.failure import Failure
-from sipcheck.sip.client.registration import Mode, Registration
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.locate.targets import Resolution, Target
 from sipcheck.trace import Address, BoundContact, Outcome, Trace
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sipcheck.check.accounts import (
-    Account,
+    AccountEntry,
     AccountsFileError,
     PasswordError,
     Secret,
@@ -38,7 +38,7 @@ def write(tmp_path: Path, text: str, mode: int = 0o600, name: str = "trunks.toml
     return path
 
 
-def one(tmp_path: Path, body: str) -> Account:
+def one(tmp_path: Path, body: str) -> AccountEntry:
     """The only account of a file holding ``body`` under [[account]]."""
     path = write(tmp_path, f'[[account]]\nname = "a"\n{body}\n')
     (account,) = load(path).accounts
@@ -132,7 +132,7 @@ def full(tmp_path: Path) -> Path:
 def test_every_key(full: Path, tmp_path: Path) -> None:
     loaded = load(full)
     alice, vici, multi, trunk, off = loaded.accounts
-    assert alice == Account(
+    assert alice == AccountEntry(
         name="alice",
         aor="sip:alice@example.com",
         user="alice",
@@ -295,7 +295,7 @@ password_env = "SURELY_NOT_SET_9F2C"
 def test_select(full: Path) -> None:
     loaded = load(full)
 
-    def names(accounts: tuple[Account, ...]) -> list[str]:
+    def names(accounts: tuple[AccountEntry, ...]) -> list[str]:
         return [a.name for a in accounts]
 
     assert names(loaded.select()) == ["alice", "vici", "multi realm", "trunk", "off"]

@@ -18,7 +18,7 @@ from sipcheck.cli.params import AOR, COMMAND, CONTACT, HOST_PORT, LOCAL_ADDRESS,
 from sipcheck.cli.passwords import PasswordOptions
 from sipcheck.cli.secret import Secret
 from sipcheck.errors import ConfigError
-from sipcheck.sip.client.registration import Mode
+from sipcheck.sip.client.config import Mode
 
 
 def _probe(param_type: click.ParamType[Any]) -> click.Command:

@@ -18,16 +18,10 @@ from sipcheck.diagnosis.classify import classify
 from sipcheck.diagnosis.explain import diagnose
 from sipcheck.diagnosis.facts import read_facts
 from sipcheck.outcome import build_outcome, intent_of, run_failure
+from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig, parse_aor
+from sipcheck.sip.client.events import PasswordNeeded, TargetFailed
 from sipcheck.sip.client.failure import Failure
-from sipcheck.sip.client.registration import (
-    MAX_REALMS,
-    Account,
-    Mode,
-    PasswordNeeded,
-    RegistrationConfig,
-    TargetFailed,
-    parse_aor,
-)
+from sipcheck.sip.client.registration import MAX_REALMS
 from sipcheck.sip.registrar.authenticator import Account as RegistrarAccount
 from sipcheck.sip.registrar.config import RegistrarConfig
 from sipcheck.sip.wire import fields
@@ -64,7 +58,7 @@ NOT_FLOW_STATUSES = {1, 2, 10, 130, 141}
 def client(password: str | None = "secret", **kw: object) -> RegistrationConfig:
     return RegistrationConfig(
         aor=AOR,
-        accounts=(Account("alice", password=password),),
+        accounts=(Credential("alice", password=password),),
         **kw,  # type: ignore[arg-type]
     )
 
@@ -169,7 +163,7 @@ CASES = [
         "realm-not-ours",
         lambda: run_pair(
             RegistrationConfig(
-                aor=AOR, accounts=(Account("alice", password="secret", realm="example.com"),)
+                aor=AOR, accounts=(Credential("alice", password="secret", realm="example.com"),)
             ),
             ScriptedPeer(realm_changing()),
         ),
@@ -784,7 +778,7 @@ def test_unreachable_peer_fails_over_to_the_next() -> None:
 def test_query_mode_through_the_pairing() -> None:
     record = run_pair(
         RegistrationConfig(
-            aor=AOR, mode=Mode.QUERY, accounts=(Account("alice", password="secret"),)
+            aor=AOR, mode=Mode.QUERY, accounts=(Credential("alice", password="secret"),)
         ),
         registrar(),
     )

@@ -6,18 +6,10 @@ import random
 
 import pytest
 
+from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig, parse_aor
+from sipcheck.sip.client.events import ChallengeAnswered, PasswordNeeded, StrayIgnored, TargetFailed
 from sipcheck.sip.client.failure import Failure
-from sipcheck.sip.client.registration import (
-    Account,
-    ChallengeAnswered,
-    Mode,
-    PasswordNeeded,
-    Registration,
-    RegistrationConfig,
-    StrayIgnored,
-    TargetFailed,
-    parse_aor,
-)
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.client.transaction import ClientTransaction, Timers, TxState
 from sipcheck.sip.digest.compute import verify_credentials
 from sipcheck.sip.wire import fields
@@ -34,7 +26,7 @@ def make(mode: Mode = Mode.REGISTER, **kw: object) -> Registration:
     config = RegistrationConfig(
         aor=AOR,
         mode=mode,
-        accounts=(Account("alice", password="secret"),),
+        accounts=(Credential("alice", password="secret"),),
         **kw,  # type: ignore[arg-type]
     )
     reg = Registration(config, rng=random.Random(7), now=0.0)
@@ -355,8 +347,8 @@ def test_per_realm_accounts() -> None:
     config = RegistrationConfig(
         aor=AOR,
         accounts=(
-            Account("bob-proxy", password="p1", realm="proxy"),
-            Account("alice-reg", password="p2"),
+            Credential("bob-proxy", password="p1", realm="proxy"),
+            Credential("alice-reg", password="p2"),
         ),
     )
     reg = Registration(config, rng=random.Random(1), now=0.0)
@@ -402,7 +394,7 @@ def test_challenge_for_another_realm_than_given_is_an_auth_failure() -> None:
     from sipcheck.outcome import RunRecord, build_outcome
     from sipcheck.trace import Trace
 
-    config = RegistrationConfig(aor=AOR, accounts=(Account("alice", "pw", realm="home"),))
+    config = RegistrationConfig(aor=AOR, accounts=(Credential("alice", "pw", realm="home"),))
     reg = Registration(config, rng=random.Random(1), now=0.0)
     reg.connect(*LOCAL, "udp")
     reg.start(0.0)

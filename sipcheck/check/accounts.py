@@ -24,9 +24,9 @@ from sipcheck.check.fields import PASSWORD_KEYS, AccountsFileError, Place
 from sipcheck.check.model import (
     MODES,
     TRANSPORTS,
-    Account,
+    AccountEntry,
     AccountsFile,
-    Credential,
+    CredentialSource,
     ResolvedCredential,
     TlsSettings,
     resolve_passwords,
@@ -34,7 +34,7 @@ from sipcheck.check.model import (
 from sipcheck.check.secret import PasswordError, PasswordSource, Secret, readable_by_others
 from sipcheck.errors import SipParseError
 from sipcheck.render.nagios_range import Thresholds
-from sipcheck.sip.client.registration import parse_aor
+from sipcheck.sip.client.config import parse_aor
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,10 +42,10 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = [
-    "Account",
+    "AccountEntry",
     "AccountsFile",
     "AccountsFileError",
-    "Credential",
+    "CredentialSource",
     "PasswordError",
     "ResolvedCredential",
     "Secret",
@@ -90,7 +90,7 @@ def load(path: str | Path) -> AccountsFile:
     fields.check_keys(defaults, DEFAULT_KEYS, default_place)
     # Checked once on its own, so that a bad default is reported as one.
     _parse({"name": "-", "aor": "-@invalid", **defaults}, default_place, warnings, None)
-    accounts: list[Account] = []
+    accounts: list[AccountEntry] = []
     seen: dict[str, int] = {}
     for number, table in enumerate(tables, 1):
         place = _account_place(shown, file.parent, table, number)
@@ -143,7 +143,7 @@ def _holds_secrets(defaults: Mapping[str, Any], tables: list[dict[str, Any]]) ->
 
 def _parse(
     t: Mapping[str, Any], place: Place, warnings: list[str], inherited: frozenset[str] | None
-) -> Account:
+) -> AccountEntry:
     """One account from its merged table; ``inherited``: the keys [defaults] gave it
     (None: this is [defaults] itself, checked for its types only)."""
     defaults = inherited is None
@@ -187,7 +187,7 @@ def _parse(
     )
     if tls.key is not None and tls.cert is None:
         raise place.error("key", "a key needs its cert")
-    return Account(
+    return AccountEntry(
         name=name,
         aor=aor,
         user=user,
@@ -245,11 +245,11 @@ def _address(
     return str(uri), uri.user, extension, password
 
 
-def _credentials(t: Mapping[str, Any], place: Place) -> tuple[Credential, ...]:
+def _credentials(t: Mapping[str, Any], place: Place) -> tuple[CredentialSource, ...]:
     listed = t.get("credentials", [])
     if not isinstance(listed, list) or not all(isinstance(c, dict) for c in listed):
         raise place.error("credentials", "must be an array of tables ({realm, auth_user, ...})")
-    out: list[Credential] = []
+    out: list[CredentialSource] = []
     for i, entry in enumerate(listed, 1):
         prefix = f"credentials[{i}]."
         fields.check_keys(entry, CREDENTIAL_KEYS, place, prefix)
@@ -261,5 +261,5 @@ def _credentials(t: Mapping[str, Any], place: Place) -> tuple[Credential, ...]:
         source = fields.password_source(entry, place, prefix)
         if source is None:
             raise place.error(prefix + "password_env", "no password source for this realm")
-        out.append(Credential(realm, fields.text(entry, "auth_user", place, prefix), source))
+        out.append(CredentialSource(realm, fields.text(entry, "auth_user", place, prefix), source))
     return tuple(out)

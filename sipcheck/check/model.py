@@ -15,9 +15,9 @@ from sipcheck.render.nagios_range import NO_THRESHOLDS, Thresholds
 __all__ = [
     "MODES",
     "TRANSPORTS",
-    "Account",
+    "AccountEntry",
     "AccountsFile",
-    "Credential",
+    "CredentialSource",
     "ResolvedCredential",
     "TlsSettings",
     "resolve_passwords",
@@ -28,7 +28,7 @@ TRANSPORTS = ("udp", "tcp", "tls")
 
 
 @dataclass(frozen=True)
-class Credential:
+class CredentialSource:
     """Who we answer a challenge of ``realm`` as (None: the account's own, any realm)."""
 
     realm: str | None
@@ -52,7 +52,7 @@ class TlsSettings:
 
 
 @dataclass(frozen=True)
-class Account:
+class AccountEntry:
     """One checked account or trunk. Unset settings are None: the command's defaults."""
 
     name: str
@@ -62,7 +62,7 @@ class Account:
     enabled: bool = True  # register = false: skipped, its password never read
     auth_user: str | None = None
     password: PasswordSource | None = None
-    credentials: tuple[Credential, ...] = ()
+    credentials: tuple[CredentialSource, ...] = ()
     server: str | None = None
     transport: str | None = None  # "udp" | "tcp" | "tls"
     expires: int | None = None
@@ -73,9 +73,9 @@ class Account:
     thresholds: Thresholds = NO_THRESHOLDS
     tags: tuple[str, ...] = ()
 
-    def all_credentials(self) -> tuple[Credential, ...]:
+    def all_credentials(self) -> tuple[CredentialSource, ...]:
         """The account's own password (any realm) first, then the per-realm ones."""
-        own = () if self.password is None else (Credential(None, None, self.password),)
+        own = () if self.password is None else (CredentialSource(None, None, self.password),)
         return own + self.credentials
 
     def resolve(
@@ -100,10 +100,12 @@ class Account:
 @dataclass(frozen=True)
 class AccountsFile:
     path: Path
-    accounts: tuple[Account, ...]
+    accounts: tuple[AccountEntry, ...]
     warnings: tuple[str, ...] = ()
 
-    def select(self, only: Sequence[str] = (), tags: Sequence[str] = ()) -> tuple[Account, ...]:
+    def select(
+        self, only: Sequence[str] = (), tags: Sequence[str] = ()
+    ) -> tuple[AccountEntry, ...]:
         """The accounts named in ``only`` (all when empty) that carry one of ``tags``
         (any when empty), in file order, disabled ones included (they are skipped)."""
         names = {a.name for a in self.accounts}
@@ -125,7 +127,7 @@ class AccountsFile:
 
 
 def resolve_passwords(
-    accounts: Sequence[Account],
+    accounts: Sequence[AccountEntry],
     *,
     environ: Mapping[str, str] | None = None,
     timeout: float = COMMAND_TIMEOUT,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sipcheck.check.model import Account
+from sipcheck.check.model import AccountEntry
 from sipcheck.exit_status import ExitStatus
 from sipcheck.render.checked import CheckedAccount
 from sipcheck.trace import Outcome, Trace
@@ -64,7 +64,7 @@ class Cleanup:
 class AccountRun:
     """One account of the file: checked (trace and outcome) or skipped (neither)."""
 
-    account: Account
+    account: AccountEntry
     trace: Trace | None = None
     outcome: Outcome | None = None
     cleanup: Cleanup | None = None

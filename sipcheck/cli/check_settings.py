@@ -3,7 +3,7 @@
 
 The account's typed values become the argument and the ``ClientOptions`` a user would
 have typed (``--auth-user``, ``--server``, ``--transport``, ``--timeout``, the TLS
-files); its passwords, read before anything is sent, become the core's accounts (the
+files); its passwords, read before anything is sent, become the core's credentials (the
 own one for any realm, then one per realm of ``credentials``). The unregister that
 follows a check is ``unregister --contact OUR-CONTACT`` built the same way.
 """
@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from sipcheck.check.model import Account, AccountsFile, ResolvedCredential
+from sipcheck.check.model import AccountEntry, AccountsFile, ResolvedCredential
 from sipcheck.cli.aor_argument import AorArgument
 from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.client_settings import ClientSettings, build_client_settings
 from sipcheck.cli.options import OutputOptions
 from sipcheck.cli.params import HostPort
 from sipcheck.errors import ConfigError
-from sipcheck.sip.client.registration import Account as CoreAccount
-from sipcheck.sip.client.registration import Mode, parse_aor
+from sipcheck.sip.client.config import Credential, Mode, parse_aor
 from sipcheck.sip.wire.hostport import parse_hostport
 
 __all__ = ["AccountPlan", "CommandDefaults", "plan_account"]
@@ -40,7 +39,7 @@ class AccountPlan:
     """An account ready to run: its settings (None: skipped) and what the unregister
     after it needs."""
 
-    account: Account
+    account: AccountEntry
     settings: ClientSettings | None
     argument: AorArgument | None = None
     options: ClientOptions | None = None
@@ -57,7 +56,7 @@ class AccountPlan:
 
 def plan_account(
     file: AccountsFile,
-    account: Account,
+    account: AccountEntry,
     credentials: tuple[ResolvedCredential, ...],
     defaults: CommandDefaults,
 ) -> AccountPlan:
@@ -78,7 +77,7 @@ def plan_account(
     return AccountPlan(account, settings, argument, options, credentials)
 
 
-def _options(account: Account, defaults: CommandDefaults) -> ClientOptions:
+def _options(account: AccountEntry, defaults: CommandDefaults) -> ClientOptions:
     tls = account.tls
     return ClientOptions(
         auth_user=account.auth_user,
@@ -108,7 +107,7 @@ def _with_credentials(
     with the account's own (realm None); without any it keeps what the build made
     (the AoR user, no password: a challenge is then ``no-password``)."""
     accounts = tuple(
-        CoreAccount(c.auth_user, password=c.password.reveal(), realm=c.realm)
+        Credential(c.auth_user, password=c.password.reveal(), realm=c.realm)
         for c in credentials
         if c.auth_user
     )

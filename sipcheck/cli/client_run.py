@@ -13,8 +13,9 @@ from sipcheck.diagnosis.facts import STEP_DNS
 from sipcheck.errors import ResolutionError
 from sipcheck.net.client import PasswordPrompt, run_client
 from sipcheck.outcome import RunRecord, build_outcome
+from sipcheck.sip.client.config import Mode
 from sipcheck.sip.client.failure import Failure
-from sipcheck.sip.client.registration import Mode, Registration
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.locate.targets import Resolution
 from sipcheck.sip.wire.uri import SipUri
 from sipcheck.trace import Outcome, Trace

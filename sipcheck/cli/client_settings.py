@@ -13,7 +13,7 @@ from sipcheck.cli.secret import Secret
 from sipcheck.errors import ConfigError
 from sipcheck.net.client import NetOptions
 from sipcheck.net.transports import TlsOptions
-from sipcheck.sip.client.registration import Account, Mode, RegistrationConfig
+from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig
 from sipcheck.sip.client.transaction import Timers
 from sipcheck.sip.wire.hostport import numeric_host
 
@@ -69,7 +69,7 @@ def build_client_settings(
         )
     tls = _tls_options(options)
     auth_user = options.auth_user or aor.user or ""
-    accounts = (Account(auth_user, realm=options.realm),) if auth_user else ()
+    accounts = (Credential(auth_user, realm=options.realm),) if auth_user else ()
     transport = options.transport or aor.transport
     if aor.secure and transport in (None, "tcp"):
         transport = "tls"  # RFC 3261 §26.2.2: sips: means TLS

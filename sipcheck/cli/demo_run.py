@@ -24,7 +24,8 @@ from sipcheck.net.client import run_client
 from sipcheck.net.dns import resolve
 from sipcheck.net.server import RegistrarServer
 from sipcheck.outcome import build_outcome
-from sipcheck.sip.client.registration import Mode, Registration
+from sipcheck.sip.client.config import Mode
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.registrar.authenticator import Account as ServerAccount
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.sip.registrar.service import RegistrarService

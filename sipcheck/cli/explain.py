@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from sipcheck.cli.options import OutputOptions, emit_json, output_options
+from sipcheck.sip.wire.grammar import is_uint
 
 
 def _parse_code(value: str) -> int:
     text = value.strip()
-    if not (text.isascii() and text.isdigit()):
+    if not is_uint(text, maximum=999):
         raise click.BadParameter(
             f"{value!r} is not a SIP response code; give a number such as 401 or 407.",
             param_hint="'CODE'",

@@ -43,7 +43,7 @@ def _run(
     contact: str | None = None,
 ) -> int:
     from sipcheck.cli.client_run import run_client_command
-    from sipcheck.sip.client.registration import Mode
+    from sipcheck.sip.client.config import Mode
 
     return run_client_command(Mode(mode_name), argument, options, expires=expires, contact=contact)
 

@@ -54,11 +54,11 @@ def _no_final(facts: Facts) -> Failure:
 def _challenge_left(facts: Facts) -> Failure:
     """A final 401/407 we did not get past: refused, or never answered."""
     last = facts.challenges[-1]
-    answered = {(a.realm, a.proxy) for a in facts.answers}
-    offered = {(c.realm, c.proxy) for c in last.challenges}
-    if offered & answered:
-        return Failure.NONCE_ALWAYS_STALE if last.stale else Failure.CREDENTIALS_REJECTED
-    if len(answered) >= 1 and len({r for c in facts.challenges for r in c.realms}) > 2:
+    if last.kind == "refused":
+        return Failure.CREDENTIALS_REJECTED
+    if last.kind == "stale":
+        return Failure.NONCE_ALWAYS_STALE  # we stopped answering stale=true
+    if facts.answers and len({r for c in facts.challenges for r in c.realms}) > 2:
         return Failure.CREDENTIALS_REJECTED  # a new realm every time: we stopped answering
     intent = facts.intent
     if intent.realm is not None and intent.realm not in last.realms:

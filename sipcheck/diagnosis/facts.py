@@ -11,9 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 
+from sipcheck.diagnosis.challenges import (
+    ChallengeKind,
+    challenge_kind,
+    challenges_of,
+    credentials_of,
+)
 from sipcheck.errors import SipParseError
 from sipcheck.sip.wire import fields
-from sipcheck.sip.wire.auth import Challenge, Credentials, parse_challenges, parse_credentials
+from sipcheck.sip.wire.auth import Challenge, Credentials
+from sipcheck.sip.wire.grammar import is_uint
 from sipcheck.sip.wire.message import Request, Response
 from sipcheck.sip.wire.uri import SipUri, parse_name_addr, parse_uri
 from sipcheck.trace import Address, Trace
@@ -56,6 +63,7 @@ class ChallengeSeen:
     time: float
     status: int  # 401 | 407
     challenges: tuple[Challenge, ...]  # every digest challenge offered
+    kind: ChallengeKind = "challenge"  # given what the request it answers carried
 
     @property
     def header(self) -> str:
@@ -149,6 +157,7 @@ def read_facts(trace: Trace, intent: Intent) -> Facts:
     challenges: list[ChallengeSeen] = []
     finals: list[FinalSeen] = []
     answered: set[str] = set()
+    by_cseq: dict[str, RequestSent] = {}
     retransmissions = 0
     provisional = False
     transport = local = None
@@ -162,18 +171,22 @@ def read_facts(trace: Trace, intent: Intent) -> Facts:
                 retransmissions += 1
             elif isinstance(message, Request):
                 requests.append(_request(entry.time, message))
+                by_cseq[_cseq(message)] = requests[-1]
             continue
         if not isinstance(message, Response):
             continue
         if message.status < 200:
             provisional = True
             continue
-        key = (message.headers.get("CSeq") or "").strip()
+        key = _cseq(message)
         if key in answered:
             continue  # a retransmitted final response: the transaction absorbed it
         answered.add(key)
         if message.status in (401, 407):
-            challenges.append(ChallengeSeen(entry.time, message.status, _challenges(message)))
+            offered = tuple(c for c in challenges_of(message)[0] if c.is_digest)
+            request = by_cseq.get(key)
+            kind = challenge_kind(offered, request.answers if request is not None else ())
+            challenges.append(ChallengeSeen(entry.time, message.status, offered, kind))
         finals.append(_final(entry.time, message))
     failures = tuple(
         TransportFailure(n.step, n.kind == "timeout", n.text)
@@ -195,15 +208,15 @@ def read_facts(trace: Trace, intent: Intent) -> Facts:
     )
 
 
+def _cseq(message: Request | Response) -> str:
+    """Call-ID and CSeq: what ties a response to its request (RFC 3261 §8.2.6.2)."""
+    cseq = " ".join((message.headers.get("CSeq") or "").split()).upper()
+    return f"{message.call_id} {cseq}"
+
+
 def _request(time: float, request: Request) -> RequestSent:
     headers = request.headers
-    answers: list[Credentials] = []
-    for name, proxy in (("Authorization", False), ("Proxy-Authorization", True)):
-        for value in headers.get_all(name):
-            try:
-                answers.append(parse_credentials(value, proxy=proxy))
-            except SipParseError:
-                continue
+    answers = credentials_of(request)
     try:
         cseq = fields.parse_cseq(headers.get("CSeq") or "").number
     except SipParseError:
@@ -223,17 +236,6 @@ def _request(time: float, request: Request) -> RequestSent:
             except SipParseError:
                 expires = None
     return RequestSent(time, request.method, cseq, expires, contact, tuple(answers))
-
-
-def _challenges(response: Response) -> tuple[Challenge, ...]:
-    name = "Proxy-Authenticate" if response.status == 407 else "WWW-Authenticate"
-    out: list[Challenge] = []
-    for value in response.headers.get_all(name):
-        try:
-            out.extend(c for c in parse_challenges(value, proxy=name[0] == "P") if c.is_digest)
-        except SipParseError:
-            continue
-    return tuple(out)
 
 
 def _final(time: float, response: Response) -> FinalSeen:
@@ -285,12 +287,9 @@ def _seen_as(response: Response) -> Address | None:
 
 
 def _int(text: str | None) -> int | None:
-    if text is None:
+    if text is None or not is_uint(text.strip()):
         return None
-    text = text.strip()
-    if not text or len(text) > 10 or not text.isascii() or not text.isdigit():
-        return None
-    return int(text)
+    return int(text.strip())
 
 
 def uri_key(text: str) -> tuple[str, str, int | None] | None:

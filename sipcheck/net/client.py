@@ -21,14 +21,9 @@ from sipcheck.errors import (
 )
 from sipcheck.net.transports import Connection, Failed, Received, TlsOptions, open_connection
 from sipcheck.outcome import FailureRecord, RunRecord
+from sipcheck.sip.client.events import Event, PasswordNeeded, StrayIgnored, TargetFailed
 from sipcheck.sip.client.failure import Failure
-from sipcheck.sip.client.registration import (
-    Event,
-    PasswordNeeded,
-    Registration,
-    StrayIgnored,
-    TargetFailed,
-)
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.locate.targets import Resolution, Target
 from sipcheck.sip.wire.uri import SipUri
 from sipcheck.trace import Trace, TraceEntry

@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
+from sipcheck.diagnosis import challenges as rules
 from sipcheck.errors import SipcheckError
 from sipcheck.sip.knowledge import codes
-from sipcheck.sip.wire.auth import Challenge, Credentials, parse_challenges, parse_credentials
+from sipcheck.sip.wire.auth import Challenge, Credentials, parse_credentials
 from sipcheck.sip.wire.message import Request, Response
 from sipcheck.trace import TraceEntry
 
@@ -43,9 +43,7 @@ __all__ = [
 ]
 
 Detail = tuple[str, str]  # (text, rich style)
-# What a 401/407 means: a first challenge, the refusal of the credentials we sent,
-# or a stale nonce (the credentials were right).
-ChallengeKind = Literal["challenge", "refused", "stale"]
+ChallengeKind = rules.ChallengeKind  # what a 401/407 means (challenge, refused, stale)
 
 # C0 and C1 controls and DEL: a peer could put terminal escape sequences in a reason
 # phrase or header, and rich passes ESC through.
@@ -163,32 +161,10 @@ def describe_credentials(c: Credentials) -> str:
     return f"answered ({header}): " + ", ".join(parts)
 
 
-_CHALLENGE_HEADERS = (("WWW-Authenticate", False), ("Proxy-Authenticate", True))
-_CREDENTIAL_HEADERS = (("Authorization", False), ("Proxy-Authorization", True))
-
-
 def _challenges(response: Response) -> tuple[list[Challenge], list[Detail]]:
     """Every challenge of the response, and a red line for each value that does not parse."""
-    found: list[Challenge] = []
-    errors: list[Detail] = []
-    for name, proxy in _CHALLENGE_HEADERS:
-        for value in response.headers.get_all(name):
-            try:
-                found += parse_challenges(value, proxy=proxy)
-            except SipcheckError as exc:
-                errors.append((f"challenge ({name}) does not parse: {exc}", "red"))
-    return found, errors
-
-
-def _credentials(request: Request) -> list[Credentials]:
-    found: list[Credentials] = []
-    for name, proxy in _CREDENTIAL_HEADERS:
-        for value in request.headers.get_all(name):
-            try:
-                found.append(parse_credentials(value, proxy=proxy))
-            except SipcheckError:
-                continue  # shown as "does not parse" under the request itself
-    return found
+    found, errors = rules.challenges_of(response)
+    return found, [(f"challenge ({name}) does not parse: {e}", "red") for name, e in errors]
 
 
 def _cseq_key(message: Request | Response) -> tuple[str, str] | None:
@@ -214,22 +190,6 @@ def answered_request(entries: Sequence[TraceEntry], index: int) -> Request | Non
     return None
 
 
-def _challenged_again(challenges: Sequence[Challenge], request: Request | None) -> list[Challenge]:
-    """The challenges for a realm the request already answered in the same kind of
-    header (Authorization for WWW-Authenticate, Proxy-Authorization for
-    Proxy-Authenticate)."""
-    if request is None:
-        return []
-    answered = {(c.proxy, c.realm) for c in _credentials(request) if c.is_digest}
-    return [c for c in challenges if c.is_digest and (c.proxy, c.realm) in answered]
-
-
-def _kind(again: Sequence[Challenge]) -> ChallengeKind:
-    if not again:
-        return "challenge"
-    return "stale" if any(c.stale for c in again) else "refused"
-
-
 def challenge_kind(response: Response, request: Request | None) -> ChallengeKind | None:
     """What a 401/407 means, given the request it answers; None for any other status.
 
@@ -239,17 +199,19 @@ def challenge_kind(response: Response, request: Request | None) -> ChallengeKind
     """
     if response.status not in (401, 407):
         return None
-    return _kind(_challenged_again(_challenges(response)[0], request))
+    answers = rules.credentials_of(request) if request is not None else []
+    return rules.challenge_kind(_challenges(response)[0], answers)
 
 
 def _challenge_details(response: Response, request: Request | None) -> list[Detail]:
     challenges, errors = _challenges(response)
-    again = _challenged_again(challenges, request)
+    answers = rules.credentials_of(request) if request is not None else []
+    again = rules.challenged_again(challenges, answers)
     out: list[Detail] = []
     if again:
         header = "Proxy-Authorization" if again[0].proxy else "Authorization"
         realm = again[0].realm
-        if _kind(again) == "stale":
+        if rules.challenge_kind(again, answers) == "stale":
             text = f'stale nonce: the {header} for realm "{realm}" was right, its nonce expired'
             out.append((text, "yellow"))
         else:
@@ -261,7 +223,7 @@ def _challenge_details(response: Response, request: Request | None) -> list[Deta
 
 def _credential_details(request: Request) -> list[Detail]:
     out: list[Detail] = []
-    for name, proxy in _CREDENTIAL_HEADERS:
+    for name, proxy in rules.CREDENTIAL_HEADERS:
         for value in request.headers.get_all(name):
             try:
                 out.append((describe_credentials(parse_credentials(value, proxy=proxy)), "cyan"))

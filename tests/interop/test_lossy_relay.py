@@ -12,7 +12,7 @@ from sipcheck.cli.client_run import execute
 from sipcheck.cli.client_settings import build_client_settings
 from sipcheck.cli.params import HostPort
 from sipcheck.cli.secret import Secret
-from sipcheck.sip.client.registration import Mode
+from sipcheck.sip.client.config import Mode
 from tests.support.processes import registrar
 from tests.support.relay import LossyRelay, Schedule
 

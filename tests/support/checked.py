@@ -20,7 +20,7 @@ from sipcheck.exit_status import ExitStatus
 from sipcheck.outcome import build_outcome
 from sipcheck.render.checked import CheckedAccount
 from sipcheck.render.nagios_range import NO_THRESHOLDS, Thresholds
-from sipcheck.sip.client.registration import Account, Mode, RegistrationConfig, parse_aor
+from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig, parse_aor
 from sipcheck.sip.registrar.config import RegistrarConfig
 from tests.support.pairing import (
     UNREACHABLE,
@@ -61,7 +61,7 @@ def client(password: str | None = PASSWORD, *, mode: Mode = Mode.REGISTER) -> Re
     return RegistrationConfig(
         aor=parse_aor("alice@example.com"),
         mode=mode,
-        accounts=(Account("alice", password=password),),
+        accounts=(Credential("alice", password=password),),
     )
 
 

@@ -25,21 +25,15 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from sipcheck.diagnosis.facts import STEP_SEND
-from sipcheck.errors import SipParseError
 from sipcheck.outcome import FailureRecord, RunRecord
-from sipcheck.sip.client.registration import (
-    Event,
-    PasswordNeeded,
-    Registration,
-    RegistrationConfig,
-    StrayIgnored,
-    TargetFailed,
-)
+from sipcheck.sip.client.config import RegistrationConfig
+from sipcheck.sip.client.events import Event, PasswordNeeded, StrayIgnored, TargetFailed
+from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.locate.targets import Resolution, Target
 from sipcheck.sip.registrar.attempt import Attempt
 from sipcheck.sip.registrar.config import RegistrarConfig
 from sipcheck.sip.registrar.core import Registrar
-from sipcheck.sip.registrar.responses import stamp_via
+from sipcheck.sip.registrar.service import RegistrarService
 from sipcheck.sip.wire import fields
 from sipcheck.sip.wire.auth import Challenge, format_challenge
 from sipcheck.sip.wire.headers import Headers
@@ -197,30 +191,20 @@ class Served:
 
 
 class RegistrarPeer:
-    """The registrar core behind a shell that does what ``sipcheck.net.server`` does:
-    parse, stamp the top Via (received/rport), handle, serialize."""
+    """The registrar core through its one entry point, as ``sipcheck.net.server``
+    drives it: bytes in (with the source address), bytes out."""
+
+    LOCAL = Address("127.0.0.1", 5060)
 
     def __init__(self, config: RegistrarConfig, *, secret: bytes = SECRET) -> None:
-        self.core = Registrar(config, secret)
+        self.core = RegistrarService(Registrar(config, secret), record=False)
         self.served: list[Served] = []
         self.attempts: list[Attempt] = []
 
     def handle(self, data: bytes, now: float, source: Address) -> bytes | None:
-        try:
-            message = parse_message(data)
-        except SipParseError:
-            message = None
-        if not isinstance(message, Request):
-            result = self.core.handle_bytes(
-                data, now, source=(source.host, source.port), transport="UDP"
-            )
-        else:
-            stamp_via(message, source.host, source.port)
-            result = self.core.handle(
-                message, now, source=(source.host, source.port), transport="UDP"
-            )
-        self.attempts.append(result.attempt)
-        out = None if result.response is None else result.response.to_bytes()
+        result = self.core.receive(data, source=source, local=self.LOCAL, transport="udp", now=now)
+        self.attempts.extend(result.handled)
+        out = result.sends[0].data if result.sends else None
         self.served.append(Served(now, data, out))
         return out
 

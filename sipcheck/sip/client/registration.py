@@ -13,114 +13,33 @@ import random
 from dataclasses import dataclass, field
 from enum import Enum
 
-from sipcheck import __version__
 from sipcheck.errors import DigestError, LocalProtocolError, SipParseError
+from sipcheck.sip.client.config import Credential, Mode, RegistrationConfig
+from sipcheck.sip.client.events import (
+    ChallengeAnswered,
+    Event,
+    Finished,
+    PasswordNeeded,
+    ResponseReceived,
+    StrayIgnored,
+    TargetFailed,
+)
 from sipcheck.sip.client.failure import Failure, status_failure
 from sipcheck.sip.client.requests import RequestSpec, build_request, contact_uri
-from sipcheck.sip.client.transaction import ClientTransaction, Outgoing, Timers, TxState
+from sipcheck.sip.client.transaction import ClientTransaction, Outgoing, TxState
 from sipcheck.sip.digest.compute import NonceCounter, answer_challenge, choose_challenge
 from sipcheck.sip.wire import fields
 from sipcheck.sip.wire.auth import Challenge, Credentials, format_credentials, parse_challenges
 from sipcheck.sip.wire.headers import Headers
 from sipcheck.sip.wire.message import Response
 from sipcheck.sip.wire.parser import parse_message
-from sipcheck.sip.wire.uri import SipUri, parse_uri
+from sipcheck.sip.wire.uri import SipUri
 
 MAX_REQUESTS = 12  # a guard against any loop we did not foresee
 MAX_REDIRECTS = 3
 MAX_STALE_RETRIES = 2  # stale=true answered at most this often per run
 MAX_REALMS = 4  # distinct (proxy, realm) challenges answered per run
 DEFAULT_ALLOW = "OPTIONS"
-
-
-class Mode(Enum):
-    REGISTER = "register"
-    UNREGISTER = "unregister"
-    UNREGISTER_ALL = "unregister-all"
-    QUERY = "query"
-    OPTIONS = "options"
-
-
-@dataclass(frozen=True)
-class Account:
-    """Who we authenticate as; ``realm`` None means any realm."""
-
-    auth_user: str
-    password: str | None = None
-    ha1: str | None = None
-    realm: str | None = None
-
-
-@dataclass(frozen=True)
-class RegistrationConfig:
-    aor: SipUri
-    mode: Mode = Mode.REGISTER
-    request_uri: SipUri | None = None  # default: the AoR's domain (RFC 3261 §10.2)
-    expires: int = 3600
-    contact: str | None = None  # explicit Contact URI
-    contact_user: str | None = None  # user part of our Contact (default: the AoR's)
-    accounts: tuple[Account, ...] = ()
-    algorithm_preference: tuple[str, ...] = ("SHA-512-256", "SHA-256", "MD5")
-    qop_preference: tuple[str, ...] = ("auth", "auth-int")
-    timers: Timers = field(default_factory=Timers)
-    timeout: float = 32.0
-    user_agent: str = f"sipcheck/{__version__}"
-    max_forwards: int = 70
-
-    @property
-    def registrar_uri(self) -> SipUri:
-        if self.request_uri is not None:
-            return self.request_uri
-        return SipUri(self.aor.scheme, self.aor.host, port=self.aor.port)
-
-
-# ----------------------------------------------------------------- events
-
-
-@dataclass(frozen=True)
-class Event:
-    time: float
-
-
-@dataclass(frozen=True)
-class ResponseReceived(Event):
-    response: Response
-    kind: str  # provisional | final | absorbed
-
-
-@dataclass(frozen=True)
-class StrayIgnored(Event):
-    raw: bytes
-    reason: str
-
-
-@dataclass(frozen=True)
-class ChallengeAnswered(Event):
-    challenge: Challenge
-    credentials: Credentials
-    auth_user: str
-    offered: tuple[Challenge, ...]
-
-
-@dataclass(frozen=True)
-class PasswordNeeded(Event):
-    realm: str
-    auth_user: str
-
-
-@dataclass(frozen=True)
-class TargetFailed(Event):
-    """The current target is done for: the shell connects another and calls
-    ``resume``, or calls ``give_up``."""
-
-    reason: Failure  # TIMEOUT | UNREACHABLE | SERVER_ERROR (503) | REDIRECTED
-    detail: str
-    redirect_to: SipUri | None = None
-
-
-@dataclass(frozen=True)
-class Finished(Event):
-    pass
 
 
 class Phase(Enum):
@@ -452,9 +371,9 @@ class Registration:
     def _on_final(self, response: Response, now: float) -> None:
         status = response.status
         if status in (401, 407):
-            www = _challenges(response, "WWW-Authenticate", proxy=False)
-            proxy = _challenges(response, "Proxy-Authenticate", proxy=True)
-            self._answer_challenges(www, proxy, now)
+            www, www_error = _challenges(response, "WWW-Authenticate", proxy=False)
+            proxy, proxy_error = _challenges(response, "Proxy-Authenticate", proxy=True)
+            self._answer_challenges(www, proxy, now, www_error or proxy_error)
             return
         if status == 423 and self.config.mode is Mode.REGISTER:
             self._retry_min_expires(response, now)
@@ -473,11 +392,15 @@ class Registration:
             self.result.failure = status_failure(status)
         self._finish(now)
 
-    def _answer_challenges(self, www: list[Challenge], proxy: list[Challenge], now: float) -> None:
+    def _answer_challenges(
+        self, www: list[Challenge], proxy: list[Challenge], now: float, error: str | None = None
+    ) -> None:
         if not www and not proxy:
             self.result.failure = Failure.CHALLENGE_UNSUPPORTED
             self.result.unsupported = (
-                "the challenge response carries no WWW-Authenticate/Proxy-Authenticate"
+                f"the challenge does not parse: {error}"
+                if error
+                else "the challenge response carries no WWW-Authenticate/Proxy-Authenticate"
             )
             self._finish(now)
             return
@@ -545,7 +468,7 @@ class Registration:
     def _method(self) -> str:
         return "OPTIONS" if self.config.mode is Mode.OPTIONS else "REGISTER"
 
-    def _account_for(self, realm: str) -> Account | None:
+    def _account_for(self, realm: str) -> Credential | None:
         fallback = None
         for account in self.config.accounts:
             if account.realm == realm:
@@ -554,7 +477,7 @@ class Registration:
                 fallback = account
         if fallback is None and not self.config.accounts and self.config.aor.user:
             # No account given: authenticate as the AoR's user, asking for a password.
-            return Account(self.config.aor.user)
+            return Credential(self.config.aor.user)
         return fallback
 
     def _retry_min_expires(self, response: Response, now: float) -> None:
@@ -599,20 +522,15 @@ class Registration:
         )
 
 
-def _challenges(response: Response, name: str, *, proxy: bool) -> list[Challenge]:
+def _challenges(
+    response: Response, name: str, *, proxy: bool
+) -> tuple[list[Challenge], str | None]:
+    """The challenges of one header that parse, and the first parse error."""
     out: list[Challenge] = []
+    error: str | None = None
     for value in response.headers.get_all(name):
         try:
             out.extend(parse_challenges(value, proxy=proxy))
-        except SipParseError:
-            continue
-    return out
-
-
-def parse_aor(text: str) -> SipUri:
-    """``user@domain``, ``sip:user@domain`` or ``sips:...`` as a SIP URI."""
-    has_scheme = text[:5].lower() in ("sip:u", "sips:") or text[:4].lower() == "sip:"
-    uri = parse_uri(text if has_scheme else f"sip:{text}")
-    if not isinstance(uri, SipUri):
-        raise SipParseError(f"{text!r} is not a sip: or sips: address")
-    return uri
+        except SipParseError as exc:
+            error = error or f"{name}: {exc}"
+    return out, error

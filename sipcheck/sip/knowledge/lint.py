@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from sipcheck.errors import SipParseError
 from sipcheck.sip.wire import fields
+from sipcheck.sip.wire.grammar import abbreviate, is_uint, parse_uint
 from sipcheck.sip.wire.headers import canonical_name, header_key
 from sipcheck.sip.wire.message import Message, Request, Response
 from sipcheck.sip.wire.parser import parse_message
@@ -29,8 +30,8 @@ SINGLE_VALUED = (
 )  # fmt: skip
 T = TypeVar("T")
 _DATE_RE = re.compile(
-    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-    r" \d{4} \d{2}:\d{2}:\d{2} GMT\Z"
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT\Z"
 )
 
 
@@ -168,9 +169,9 @@ def _check_fields(message: Message, report: LintReport, line_of: dict[str, int])
             check = fields.parse_delta_seconds
             _try(report, "bad-expires", line_of.get(name.lower()), check, values[0], name)
     mf = h.get_all("Max-Forwards")
-    if len(mf) == 1 and (not mf[0].strip().isdigit() or int(mf[0]) > 255):
+    if len(mf) == 1 and not is_uint(mf[0].strip(), maximum=255):
         # RFC 3261 §20.22: an integer in the range 0-255.
-        report.error("bad-max-forwards", f"Max-Forwards {mf[0]!r} is not 0-255",
+        report.error("bad-max-forwards", f"Max-Forwards {abbreviate(mf[0])!r} is not 0-255",
                      line_of.get("max-forwards"))  # fmt: skip
     date = h.get_all("Date")
     if len(date) == 1 and not _DATE_RE.match(date[0].strip()):
@@ -178,7 +179,11 @@ def _check_fields(message: Message, report: LintReport, line_of: dict[str, int])
         report.error("bad-date", f"Date {date[0]!r} is not an RFC 1123 date in GMT",
                      line_of.get("date"))  # fmt: skip
     length = h.get("Content-Length")
-    if length is not None and length.strip().isdigit() and int(length) != len(message.body):
+    if (
+        length is not None
+        and is_uint(length.strip())
+        and parse_uint(length.strip(), "Content-Length") != len(message.body)
+    ):
         report.error(
             "content-length", f"Content-Length {length} but the body has {len(message.body)}"
         )

@@ -37,6 +37,7 @@ from sipcheck.sip.registrar.config import RegistrarConfig
 from sipcheck.sip.registrar.fast import RetransmissionCache, index_headers, transaction_key
 from sipcheck.sip.registrar.register_flow import SUPPORTED_OPTIONS, RegisterFlow, Reply
 from sipcheck.sip.registrar.responses import make_response
+from sipcheck.sip.wire.grammar import is_uint, parse_uint
 from sipcheck.sip.wire.message import Request, Response
 
 ALLOW = "REGISTER, OPTIONS"
@@ -179,9 +180,9 @@ class Registrar:
         if cseq is None or len(cseq) != 1:
             return "Missing CSeq header" if cseq is None else "Several CSeq headers"
         number, _, cseq_method = cseq[0].strip().partition(" ")
-        if not number.isdigit() or int(number) >= 2**31:
+        if not is_uint(number, maximum=2**31 - 1):
             return f"Bad CSeq {cseq[0]!r}"
-        attempt.cseq = int(number)
+        attempt.cseq = parse_uint(number, "CSeq")
         if cseq_method.strip() != request.method:
             # RFC 3261 §8.1.1.5
             return f"CSeq method {cseq_method.strip()!r} differs from {request.method}"

@@ -35,6 +35,7 @@ from sipcheck.sip.registrar.attempt import Attempt
 from sipcheck.sip.registrar.bindings import aor_of, contact_key
 from sipcheck.sip.wire.auth import CREDENTIAL_FIELDS, Challenge, Credentials, format_challenge
 from sipcheck.sip.wire.fields import parse_via, plain_via
+from sipcheck.sip.wire.grammar import bad_char
 from sipcheck.sip.wire.headers import Headers, split_list
 from sipcheck.sip.wire.message import Request, Response
 from sipcheck.sip.wire.uri import NameAddr, Params, SipUri, Uri, parse_name_addr, parse_uri
@@ -203,7 +204,7 @@ _BLANK = " \t"
 
 
 def fast_credentials(value: str, *, proxy: bool = False) -> Credentials | None:
-    if "\\" in value or "\r" in value or "\n" in value:
+    if "\\" in value or (not value.isprintable() and bad_char(value) >= 0):  # CTL, non-UTF-8
         return None
     scheme, space, rest = value.strip(_BLANK).partition(" ")
     if not space or scheme.lower() != "digest":

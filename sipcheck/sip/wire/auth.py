@@ -7,11 +7,12 @@ and §4.1 (several challenges in one header value, token68), RFC 7616 §3.3-3.4
 Parsing is lenient, because real servers are: unquoted values (``algorithm=MD5``,
 ``stale=TRUE``), quoted values where the grammar says token (``nc="00000001"``), missing
 commas between parameters, empty list elements. It is strict only where guessing would
-be wrong: an unterminated quoted string, a parameter before any scheme, a Digest
-challenge without realm or nonce, a Digest credentials without username, realm, nonce,
-uri or response. Parameter and scheme names are case-insensitive; the spelling given
-is kept. When a parameter appears twice (RFC 7235 §2.1 forbids it), the first one is
-used and both stay in ``params``.
+be wrong: an unterminated quoted string, a control character or an octet that is not
+UTF-8 in a value, quoted or not (RFC 7230 §3.2.6; no digest could be computed over it),
+a parameter before any scheme, a Digest challenge without realm or nonce, a Digest
+credentials without username, realm, nonce, uri or response. Parameter and scheme
+names are case-insensitive; the spelling given is kept. When a parameter appears twice
+(RFC 7235 §2.1 forbids it), the first one is used and both stay in ``params``.
 
 Formatting is strict RFC 3261 §25.1 / RFC 7616 form and driven by the typed fields;
 ``params`` is for display, and only its extension parameters (names that are not typed
@@ -30,17 +31,20 @@ from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 from sipcheck.errors import LocalProtocolError, SipParseError
+from sipcheck.sip.wire.grammar import (
+    HTTP_TOKEN_RE,
+    bad_char,
+    describe_char,
+    is_http_token,
+    quote,
+    read_quoted,
+)
 
 Param = tuple[str, str]
 
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN68_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*(?=[ \t\r\n]*(?:,|\Z))")
 _QOP_SPLIT_RE = re.compile(r"[\s,]+")
 _WS = " \t\r\n"
-# Characters that cannot be written in a quoted-string, even escaped
-# (RFC 3261 §25.1 quoted-pair excludes CR and LF; RFC 7230 §3.2.6 excludes all CTLs
-# but HTAB).
-_BAD_CHARS_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 _CHALLENGE_FIELDS = frozenset(
     {"realm", "nonce", "algorithm", "qop", "opaque", "domain", "stale", "charset", "userhash"}
@@ -160,7 +164,7 @@ class _Scanner:
         return comma
 
     def token(self) -> str | None:
-        m = _TOKEN_RE.match(self.text, self.pos)
+        m = HTTP_TOKEN_RE.match(self.text, self.pos)
         if m is None:
             return None
         self.pos = m.end()
@@ -182,27 +186,18 @@ class _Scanner:
         start = self.pos
         while self.pos < len(self.text) and self.text[self.pos] not in _WS + ",":
             self.pos += 1
+        bad = bad_char(self.text, start)
+        if 0 <= bad < self.pos:
+            # The same characters a quoted value may not hold (RFC 7230 §3.2.6).
+            self.pos = bad
+            raise self.error(f"{describe_char(self.text[bad])} in parameter {name!r}")
         return self.text[start : self.pos]
 
     def quoted(self, name: str) -> str:
-        start = self.pos
-        self.pos += 1
-        out: list[str] = []
-        while self.pos < len(self.text):
-            ch = self.text[self.pos]
-            if ch == "\\":
-                if self.pos + 1 >= len(self.text):
-                    break
-                out.append(self.text[self.pos + 1])
-                self.pos += 2
-            elif ch == '"':
-                self.pos += 1
-                return "".join(out)
-            else:
-                out.append(ch)
-                self.pos += 1
-        self.pos = start
-        raise self.error(f"unterminated quoted string in parameter {name!r}")
+        value, self.pos = read_quoted(
+            self.text, self.pos, what=f"{self.what} parameter {name!r}", http=True
+        )
+        return value
 
 
 def _parse_items(value: str, what: str) -> list[tuple[str, list[Param]]]:
@@ -351,7 +346,7 @@ def _challenge_items(c: Challenge) -> list[_Item]:
         items.append(("algorithm", c.algorithm, False))
     if c.qop_options:
         for option in c.qop_options:
-            if _TOKEN_RE.fullmatch(option) is None:
+            if not is_http_token(option):
                 raise LocalProtocolError(f"qop option is not a token: {option!r}")
         items.append(("qop", ",".join(c.qop_options), True))
     if c.opaque is not None:
@@ -387,17 +382,8 @@ def _credential_items(c: Credentials) -> list[_Item]:
     return items + _extensions(c.params, CREDENTIAL_FIELDS)
 
 
-def _quote(value: str) -> str:
-    bad = _BAD_CHARS_RE.search(value)
-    if bad is not None:
-        raise LocalProtocolError(
-            f"cannot write control character {bad.group()!r} in a quoted string: {value!r}"
-        )
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _render(scheme: str, items: list[_Item]) -> str:
-    if _TOKEN_RE.fullmatch(scheme) is None:
+    if not is_http_token(scheme):
         raise LocalProtocolError(f"auth scheme is not a token: {scheme!r}")
     parts: list[str] = []
     for name, val, quoted in items:
@@ -406,12 +392,12 @@ def _render(scheme: str, items: list[_Item]) -> str:
                 raise LocalProtocolError(f"not a token68: {val!r}")
             parts.append(val)
             continue
-        if _TOKEN_RE.fullmatch(name) is None:
+        if not is_http_token(name):
             raise LocalProtocolError(f"auth parameter name is not a token: {name!r}")
         # A value meant to be bare is quoted when it is not a token, so the output
         # always parses back to the same value.
-        bare = not quoted and _TOKEN_RE.fullmatch(val) is not None
-        parts.append(f"{name}={val if bare else _quote(val)}")
+        bare = not quoted and is_http_token(val)
+        parts.append(f"{name}={val if bare else quote(val)}")
     return f"{scheme} {', '.join(parts)}" if parts else scheme
 
 

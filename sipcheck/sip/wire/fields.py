@@ -6,32 +6,38 @@ import re
 from dataclasses import dataclass
 
 from sipcheck.errors import SipParseError
+from sipcheck.sip.wire.grammar import (
+    HOSTNAME,
+    TOKEN,
+    is_digits,
+    is_token,
+    parse_hostport,
+    parse_port,
+    parse_uint,
+    unquote,
+)
 from sipcheck.sip.wire.headers import Headers, split_list
 from sipcheck.sip.wire.uri import (
+    HasParams,
     NameAddr,
     Params,
-    find_param,
     format_params,
     parse_header_params,
     parse_name_addr,
-    validate_host,
 )
 
 MAX_DELTA_SECONDS = 2**32 - 1  # RFC 3261 §20.19, §20.37
 MAX_CSEQ = 2**31 - 1  # RFC 3261 §8.1.1.5: "MUST be ... less than 2**31"
 
-_TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
-_VIA_RE = re.compile(rf"\s*({_TOKEN})\s*/\s*({_TOKEN})\s*/\s*({_TOKEN})\s+(.*)\Z", re.DOTALL)
-
-
-def _unquote(value: str | None) -> str | None:
-    if value is not None and len(value) >= 2 and value[0] == '"' and value[-1] == '"':
-        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return value
+# RFC 3261 §20.42 sent-protocol with LWS around the slashes (header values reach
+# here unfolded, so LWS is blanks).
+_VIA_RE = re.compile(
+    rf"[ \t]*({TOKEN})[ \t]*/[ \t]*({TOKEN})[ \t]*/[ \t]*({TOKEN})[ \t]+(.*)\Z", re.DOTALL
+)
 
 
 @dataclass(frozen=True)
-class Via:
+class Via(HasParams):
     protocol: str  # "SIP/2.0"
     transport: str  # upper case: UDP, TCP, TLS, WS, WSS, SCTP
     host: str  # as written; IPv6 references keep their brackets
@@ -41,12 +47,6 @@ class Via:
     def __str__(self) -> str:
         port = f":{self.port}" if self.port is not None else ""
         return f"{self.protocol}/{self.transport} {self.host}{port}{format_params(self.params)}"
-
-    def param(self, name: str) -> str | None:
-        return find_param(self.params, name)[1]
-
-    def has_param(self, name: str) -> bool:
-        return find_param(self.params, name)[0]
 
     @property
     def branch(self) -> str | None:
@@ -60,15 +60,20 @@ class Via:
     def rport(self) -> int | None:
         """The rport value a server filled in (RFC 3581), or None."""
         value = self.param("rport")
-        return int(value) if value is not None and value.isdigit() else None
+        if value is None:
+            return None
+        try:
+            return parse_port(value, "rport")
+        except SipParseError:
+            return None
 
 
 # The shape nearly every Via has: ``SIP/2.0/UDP host[:port];param[=value]...`` with
 # nothing to strip, unquote or normalise, so that its text is exactly what str() of
 # its parsed Via gives (the port without leading zeros, unquoted parameter values).
 _PLAIN_VIA_RE = re.compile(
-    r"SIP/2\.0/([A-Z]+) ([A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?\.?)(?::([1-9][0-9]{0,4}))?"
-    r"((?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[^;\s\"]+)?)*)\Z"
+    rf"SIP/2\.0/([A-Z]+) ({HOSTNAME})(?::([1-9][0-9]{{0,4}}))?"
+    rf"((?:;{TOKEN}(?:=[^;\s\"]+)?)*)\Z"
 )
 
 
@@ -92,32 +97,9 @@ def parse_via(value: str) -> Via:
     semi = rest.find(";")
     sent_by, param_text = (rest, "") if semi < 0 else (rest[:semi], rest[semi:])
     sent_by = sent_by.strip()
-    host, port = split_host_port(sent_by, what="Via sent-by")
+    host, port = parse_hostport(sent_by, what="Via sent-by", lws=True)
     params = parse_header_params(param_text, value)
     return Via(f"{name}/{version}", transport.upper(), host, port, params)
-
-
-def split_host_port(text: str, *, what: str = "address") -> tuple[str, int | None]:
-    """``host``, ``host:port``, ``[v6]``, ``[v6]:port`` (LWS around ':' allowed)."""
-    text = text.strip()
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise SipParseError(f"unterminated IPv6 reference in {what} {text!r}")
-        host, rest = text[: end + 1], text[end + 1 :].strip()
-    else:
-        host, colon, port_text = text.partition(":")
-        host = host.strip()
-        rest = f":{port_text}" if colon else ""
-    validate_host(host, text)
-    if not rest:
-        return host, None
-    if not rest.startswith(":"):
-        raise SipParseError(f"junk after host in {what} {text!r}")
-    port_text = rest[1:].strip()
-    if not port_text.isdigit() or int(port_text) > 65535:
-        raise SipParseError(f"bad port {port_text!r} in {what} {text!r}")
-    return host, int(port_text)
 
 
 def vias(headers: Headers) -> list[Via]:
@@ -135,22 +117,21 @@ class CSeq:
 
 def parse_cseq(value: str) -> CSeq:
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit() or not re.match(_TOKEN + r"\Z", parts[1]):
+    if len(parts) != 2 or not is_digits(parts[0]) or not is_token(parts[1]):
         raise SipParseError(f"CSeq {value!r} is not 'NUMBER METHOD'")
-    number = int(parts[0])
-    if number > MAX_CSEQ:
-        raise SipParseError(f"CSeq number {parts[0]} is not below 2**31 (RFC 3261 §8.1.1.5)")
+    below = "is not below 2**31 (RFC 3261 §8.1.1.5)"
+    number = parse_uint(parts[0], "CSeq number", maximum=MAX_CSEQ, too_large=below)
     return CSeq(number, parts[1])
 
 
 def parse_delta_seconds(value: str, what: str = "Expires") -> int:
-    text = value.strip()
-    if not text.isdigit():
-        raise SipParseError(f"{what} {value!r} is not a number of seconds")
-    number = int(text)
-    if number > MAX_DELTA_SECONDS:
-        raise SipParseError(f"{what} {text} is larger than 2**32-1 seconds")
-    return number
+    return parse_uint(
+        value.strip(),
+        what,
+        maximum=MAX_DELTA_SECONDS,
+        kind="a number of seconds",
+        too_large="is larger than 2**32-1 seconds",
+    )
 
 
 @dataclass(frozen=True)
@@ -201,4 +182,4 @@ def tokens(headers: Headers, name: str) -> list[str]:
 
 
 def params_dict(params: Params) -> dict[str, str | None]:
-    return {n.lower(): _unquote(v) for n, v in params}
+    return {n.lower(): None if v is None else unquote(v) for n, v in params}

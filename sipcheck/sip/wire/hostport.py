@@ -1,24 +1,20 @@
-"""`HOST[:PORT]` parsing and numeric-address checks (pure)."""
+"""`HOST[:PORT]` as a person types it (``--bind``, a server address): the grammar's
+host:port rules (``grammar.split_hostport``, ``grammar.parse_uint``), with the errors
+as ConfigError and a hint, bare IPv6 addresses accepted, and DNS name limits."""
 
 from __future__ import annotations
 
-import ipaddress
-
-from sipcheck.errors import ConfigError
+from sipcheck.errors import ConfigError, SipParseError
+from sipcheck.sip.wire.grammar import (
+    abbreviate,
+    is_digits,
+    is_hostname,
+    numeric_host,
+    parse_uint,
+    split_hostport,
+)
 
 __all__ = ["numeric_host", "parse_hostport"]
-
-
-def numeric_host(host: str) -> str | None:
-    """The address if `host` is a numeric IPv4/IPv6 (brackets allowed), else None."""
-    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    try:
-        ipaddress.ip_address(bare)
-    except ValueError:
-        return None
-    if host != bare and ":" not in bare:
-        return None  # brackets are for IPv6 only (RFC 3261 §25.1)
-    return bare
 
 
 def parse_hostport(text: str, *, allow_zero: bool = False) -> tuple[str, int | None]:
@@ -26,7 +22,7 @@ def parse_hostport(text: str, *, allow_zero: bool = False) -> tuple[str, int | N
 
     A bare IPv6 address cannot carry a port (``2001:db8::1:5060`` is an
     address), so ports on IPv6 need brackets.  ``allow_zero`` admits port 0
-    (listen on a free port).  Raises ConfigError.
+    (listen on a free port).  The host comes back without brackets.  Raises ConfigError.
     """
     low = 0 if allow_zero else 1
     raw = text.strip()
@@ -36,54 +32,55 @@ def parse_hostport(text: str, *, allow_zero: bool = False) -> tuple[str, int | N
         raise ConfigError(
             f"{text!r} is a URI, not HOST[:PORT]", hint="give just the host, e.g. example.com:5060"
         )
-    if raw.startswith("["):
-        close = raw.find("]")
-        if close < 0:
-            raise ConfigError(f"missing ']' in {text!r}", hint="write IPv6 as [2001:db8::1]:5060")
-        host, rest = raw[1:close], raw[close + 1 :]
-        if numeric_host(f"[{host}]") is None:
+    if raw.startswith("[") and "]" not in raw:
+        raise ConfigError(f"missing ']' in {text!r}", hint="write IPv6 as [2001:db8::1]:5060")
+    try:
+        host, port_text = split_hostport(raw, what="address", bare_ipv6=True)
+    except SipParseError:
+        raise ConfigError(f"unexpected text after ']' in {text!r}") from None
+    if host.startswith("["):
+        if numeric_host(host) is None:
             raise ConfigError(
-                f"{host!r} in {text!r} is not an IPv6 address",
+                f"{host[1:-1]!r} in {text!r} is not an IPv6 address",
                 hint="brackets are only for IPv6 addresses",
             )
-        if not rest:
-            return host, None
-        if not rest.startswith(":"):
-            raise ConfigError(f"unexpected {rest!r} after ']' in {text!r}")
-        return host, _parse_port(rest[1:], text, low)
-    if raw.count(":") > 1:
-        if numeric_host(raw) is None:
+        host = host[1:-1]
+    elif ":" in host:
+        if numeric_host(host) is None:
             raise ConfigError(
                 f"{text!r} is not a valid IPv6 address",
                 hint="write IPv6 with a port as [2001:db8::1]:5060",
             )
-        return raw, None
-    host, sep, port_text = raw.partition(":")
-    _check_hostname(host, text)
-    return host, (_parse_port(port_text, text, low) if sep else None)
+    else:
+        _check_hostname(host, text)
+    return host, (None if port_text is None else _user_port(port_text, text, low))
 
 
-def _parse_port(port_text: str, text: str, low: int = 1) -> int:
-    if not port_text.isascii() or not port_text.isdigit():
+def _user_port(port_text: str, text: str, low: int = 1) -> int:
+    if not is_digits(port_text):
         raise ConfigError(
-            f"bad port {port_text!r} in {text!r}", hint=f"a port is a number {low}-65535"
+            f"bad port {abbreviate(port_text)!r} in {abbreviate(text)!r}",
+            hint=f"a port is a number {low}-65535",
         )
-    port = int(port_text)
-    if not low <= port <= 65535:
-        raise ConfigError(f"port {port} out of range in {text!r}", hint=f"use {low}-65535")
+    try:
+        port = parse_uint(port_text, "port", maximum=65535)
+    except SipParseError:
+        port = -1
+    if port < low:
+        raise ConfigError(
+            f"port {abbreviate(port_text)} out of range in {abbreviate(text)!r}",
+            hint=f"use {low}-65535",
+        )
     return port
 
 
 def _check_hostname(host: str, text: str) -> None:
     if numeric_host(host) is not None:
         return
+    # DNS limits (RFC 1035 §2.3.4) on top of the grammar's hostname rule.
     name = host[:-1] if host.endswith(".") else host
-    labels = name.split(".")
-    ok = bool(name) and len(name) <= 253
-    for label in labels:
-        ok = ok and 0 < len(label) <= 63 and label.isascii()
-        ok = ok and all(c.isalnum() or c in "-_" for c in label)
-    if not ok:
+    ok = is_hostname(host, underscore=True) and len(name) <= 253
+    if not ok or any(len(label) > 63 for label in name.split(".")):
         raise ConfigError(
             f"{host!r} in {text!r} is not a valid host name or address",
             hint="give a name such as sip.example.com, or an IP address",

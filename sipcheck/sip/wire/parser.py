@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 
 from sipcheck.errors import SipParseError
+from sipcheck.sip.wire.grammar import is_digits, is_token, parse_uint
 from sipcheck.sip.wire.headers import Headers
 from sipcheck.sip.wire.message import ENCODING, ERRORS, Message, Request, Response
 from sipcheck.sip.wire.uri import parse_uri
 
-_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
 _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+\Z", re.IGNORECASE)
 _CONTENT_LENGTH_RE = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
 MAX_HEADER_OCTETS = 65536
@@ -85,14 +85,14 @@ def _parse_start_line(line: str) -> Message:
     if line.upper().startswith("SIP/"):
         parts = line.split(" ", 2)
         if len(parts) < 3:
-            if len(parts) == 2 and parts[1].isdigit():
+            if len(parts) == 2 and is_digits(parts[1]):
                 parts.append("")
             else:
                 raise SipParseError("status line must be 'SIP/2.0 CODE REASON'", line=1, column=1)
         version, code, reason = parts
         if not _VERSION_RE.match(version):
             raise SipParseError(f"bad SIP version {version!r}", line=1, column=1)
-        if len(code) != 3 or not code.isdigit() or not 100 <= int(code) <= 699:
+        if len(code) != 3 or not is_digits(code) or not 100 <= int(code) <= 699:
             raise SipParseError(
                 f"status code {code!r} is not three digits from 100 to 699",
                 line=1,
@@ -110,7 +110,7 @@ def _parse_start_line(line: str) -> Message:
         )
     method, uri, version = parts
     if method not in _GOOD_TOKENS:
-        if not _TOKEN_RE.match(method):
+        if not is_token(method):
             raise SipParseError(f"bad method {method!r}", line=1, column=1)
         _remember(_GOOD_TOKENS, method)
     if version != "SIP/2.0" and not _VERSION_RE.match(version):
@@ -164,7 +164,7 @@ def _parse_header_lines(lines: list[str]) -> Headers:
             raise SipParseError(f"header line without ':' ({line[:40]!r})", line=number, column=1)
         name = line[:colon].rstrip(" \t")
         if name not in _GOOD_TOKENS:
-            if not name or not _TOKEN_RE.match(name):
+            if not name or not is_token(name):
                 raise SipParseError(f"bad header name {line[:colon]!r}", line=number, column=1)
             _remember(_GOOD_TOKENS, name)
         items.append((name, line[colon + 1 :].strip(" \t")))
@@ -178,10 +178,7 @@ def content_length(headers: Headers) -> int | None:
         return None
     if len(values) > 1:
         raise SipParseError(f"several different Content-Length values: {sorted(values)}")
-    text = values.pop()
-    if not text.isdigit():
-        raise SipParseError(f"Content-Length {text!r} is not a non-negative integer")
-    return int(text)
+    return parse_uint(values.pop(), "Content-Length")
 
 
 def _take_body(
@@ -248,12 +245,8 @@ class StreamFramer:
             match = _CONTENT_LENGTH_RE.search(bytes(buf[:head_end]))
             if match is None:
                 raise SipParseError("Content-Length is required on a stream transport")
-            text = match.group(1).strip()
-            if not text.isdigit():
-                raise SipParseError(
-                    f"Content-Length {text.decode(ENCODING, ERRORS)!r} is not a number"
-                )
-            end = body_start + int(text)
+            text = match.group(1).strip().decode(ENCODING, ERRORS)
+            end = body_start + parse_uint(text, "Content-Length")
             if len(buf) < end:
                 return out
             out.append(bytes(buf[:end]))

@@ -6,12 +6,19 @@ message serializes back to the same text; comparison helpers unescape.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
 
 from sipcheck.errors import SipParseError
+from sipcheck.sip.wire.grammar import (
+    is_token,
+    parse_port,
+    quote,
+    read_quoted,
+    split_hostport,
+    validate_host,
+)
 
 Params = tuple[tuple[str, str | None], ...]
 
@@ -19,10 +26,9 @@ _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*\Z")
 # RFC 3261 §25.1: unreserved, escaped, user-unreserved (user); password chars.
 _USER_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2})+\Z")
 _PASSWORD_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()&=+$,]|%[0-9A-Fa-f]{2})*\Z")
-_HOSTNAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?\.?\Z")
 _PARAMCHAR_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]|%[0-9A-Fa-f]{2})+\Z")
 _HCHAR_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/?:+$]|%[0-9A-Fa-f]{2})*\Z")
-_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
+_TEL_RE = re.compile(r"\+?[0-9A-Fa-f*#.()\-pPwW]+\Z")
 
 
 def _err(message: str, text: str) -> SipParseError:
@@ -31,27 +37,6 @@ def _err(message: str, text: str) -> SipParseError:
 
 def is_ipv6_reference(host: str) -> bool:
     return host.startswith("[") and host.endswith("]")
-
-
-def validate_host(host: str, text: str = "") -> None:
-    """Raise SipParseError unless ``host`` is a hostname, IPv4 address or [IPv6] reference."""
-    if not host:
-        raise _err("empty host", text or host)
-    if host.startswith("["):
-        if not host.endswith("]"):
-            raise _err("unterminated IPv6 reference", text or host)
-        inner = host[1:-1]
-        try:
-            ipaddress.IPv6Address(inner)
-        except ValueError:
-            # RFC 5118 §4.10: the RFC 3261 ABNF admits a three-colon form; accept it.
-            try:
-                ipaddress.IPv6Address(inner.replace(":::", "::", 1))
-            except ValueError:
-                raise _err(f"invalid IPv6 reference {host!r}", text or host) from None
-        return
-    if not _HOSTNAME_RE.match(host):
-        raise _err(f"invalid host {host!r}", text or host)
 
 
 def _split_params(text: str, whole: str) -> Params:
@@ -82,8 +67,20 @@ def find_param(params: Params, name: str) -> tuple[bool, str | None]:
     return False, None
 
 
+class HasParams:
+    """Case-insensitive parameter lookup for anything with ``params``."""
+
+    params: Params
+
+    def param(self, name: str) -> str | None:
+        return find_param(self.params, name)[1]
+
+    def has_param(self, name: str) -> bool:
+        return find_param(self.params, name)[0]
+
+
 @dataclass(frozen=True)
-class SipUri:
+class SipUri(HasParams):
     scheme: str  # "sip" or "sips" (lower case)
     host: str  # as written; IPv6 references keep their brackets
     user: str | None = None
@@ -115,12 +112,6 @@ class SipUri:
     def host_unbracketed(self) -> str:
         return self.host[1:-1] if is_ipv6_reference(self.host) else self.host
 
-    def param(self, name: str) -> str | None:
-        return find_param(self.params, name)[1]
-
-    def has_param(self, name: str) -> bool:
-        return find_param(self.params, name)[0]
-
     @property
     def transport(self) -> str | None:
         value = self.param("transport")
@@ -141,7 +132,7 @@ class SipUri:
 
 
 @dataclass(frozen=True)
-class TelUri:
+class TelUri(HasParams):
     number: str
     params: Params = ()
 
@@ -205,21 +196,9 @@ def _parse_sip(scheme: str, rest: str, text: str, allow_headers: bool) -> SipUri
         raise _err("headers are not allowed in a Request-URI", text)
     hostport, semi, param_text = rest.partition(";")
     params = _split_params(param_text, text) if semi else ()
-    port: int | None = None
-    if hostport.startswith("["):
-        end = hostport.find("]")
-        if end < 0:
-            raise _err("unterminated IPv6 reference", text)
-        host, port_text = hostport[: end + 1], hostport[end + 1 :]
-        if port_text:
-            if not port_text.startswith(":"):
-                raise _err("junk after IPv6 reference", text)
-            port = _parse_port(port_text[1:], text)
-    else:
-        host, colon, port_text = hostport.partition(":")
-        if colon:
-            port = _parse_port(port_text, text)
+    host, port_text = split_hostport(hostport, what=f"URI {text!r}")
     validate_host(host, text)
+    port = None if port_text is None else parse_port(port_text, f"URI {text!r}")
     headers: list[tuple[str, str]] = []
     if qmark:
         for item in header_text.split("&"):
@@ -230,15 +209,9 @@ def _parse_sip(scheme: str, rest: str, text: str, allow_headers: bool) -> SipUri
     return SipUri(scheme, host, user, password, port, params, tuple(headers))
 
 
-def _parse_port(text: str, whole: str) -> int:
-    if not text.isdigit() or len(text) > 5 or int(text) > 65535:
-        raise _err(f"bad port {text!r}", whole)
-    return int(text)
-
-
 def _parse_tel(rest: str, text: str) -> TelUri:
     number, semi, param_text = rest.partition(";")
-    if not number or not re.match(r"\+?[0-9A-Fa-f*#.()\-pPwW]+\Z", number):
+    if not number or not _TEL_RE.match(number):
         raise _err("bad telephone number", text)
     return TelUri(number, _split_params(param_text, text) if semi else ())
 
@@ -247,7 +220,7 @@ def _parse_tel(rest: str, text: str) -> TelUri:
 
 
 @dataclass(frozen=True)
-class NameAddr:
+class NameAddr(HasParams):
     """``"Display" <uri>;tag=x`` or ``uri;tag=x`` (To, From, Contact, Route...)."""
 
     uri: Uri
@@ -260,42 +233,15 @@ class NameAddr:
         if self.bracketed or self.display_name is not None:
             dn = ""
             if self.display_name is not None:
-                dn = (self.raw_display or quote_string(self.display_name)) + " "
+                dn = (self.raw_display or quote(self.display_name)) + " "
             head = f"{dn}<{self.uri}>"
         else:
             head = str(self.uri)
         return head + format_params(self.params)
 
-    def param(self, name: str) -> str | None:
-        return find_param(self.params, name)[1]
-
     @property
     def tag(self) -> str | None:
         return self.param("tag")
-
-
-def quote_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def read_quoted(text: str, start: int) -> tuple[str, int]:
-    """Read a quoted-string starting at ``text[start] == '"'``: (value, index after)."""
-    out: list[str] = []
-    i = start + 1
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            if i + 1 >= n:
-                break
-            out.append(text[i + 1])
-            i += 2
-            continue
-        if c == '"':
-            return "".join(out), i + 1
-        out.append(c)
-        i += 1
-    raise SipParseError(f"unterminated quoted string in {text!r}")
 
 
 def parse_header_params(text: str, whole: str) -> Params:
@@ -316,7 +262,7 @@ def parse_header_params(text: str, whole: str) -> Params:
         while j < n and text[j] not in "=; \t":
             j += 1
         name = text[i:j]
-        if not name or not _TOKEN_RE.match(name):
+        if not name or not is_token(name):
             raise SipParseError(f"empty or bad parameter name in {whole!r}")
         i = j
         while i < n and text[i] in " \t":
@@ -328,7 +274,7 @@ def parse_header_params(text: str, whole: str) -> Params:
                 i += 1
             if i < n and text[i] == '"':
                 raw_start = i
-                _, i = read_quoted(text, i)
+                _, i = read_quoted(text, i, what=f"parameter {name!r}")
                 value = text[raw_start:i]
             else:
                 j = i
@@ -352,7 +298,7 @@ def parse_name_addr(text: str) -> NameAddr:
         raw_display: str | None = None
         i = 0
         if s.startswith('"'):
-            display, i = read_quoted(s, 0)
+            display, i = read_quoted(s, 0, what="display name")
             raw_display = s[:i]
             rest = s[i:].lstrip(" \t")
             if not rest.startswith("<"):
@@ -363,7 +309,7 @@ def parse_name_addr(text: str) -> NameAddr:
             words = s[:lt].strip()
             if words:
                 for word in words.split():
-                    if not _TOKEN_RE.match(word):
+                    if not is_token(word):
                         raise SipParseError(
                             f"display name {words!r} must be quoted (it has characters "
                             f"that are not allowed in an unquoted name) in {text!r}"
