@@ -19,6 +19,7 @@ import xmlschema
 from junitparser import Failure, JUnitXml, TestSuite
 
 from tests.interop.conftest import KamailioFactory
+from tests.interop.test_embedded_registrar import _make_cert as make_cert
 from tests.support.accounts_file import Value, registrar_accounts, write_accounts
 from tests.support.plugin_output import read_plugin_output
 from tests.support.processes import RegistrarProcess, Run, registrar, sipcheck
@@ -177,3 +178,42 @@ def test_check_against_sipcheck_registrar(
         assert bindings_left(where, "alice", "PW_ALICE") == []
     assert bindings_left(www, "1001", "PW_1001", "--auth-user", "alice-auth") == []
     assert_plugin_and_junit(path, tmp_path)
+
+
+def test_check_over_tcp_and_tls_with_the_file_s_tls_settings(tmp_path: Path) -> None:
+    """transport, ca_file (relative to the accounts file), insecure: the same TLS
+    settings register takes from --transport, --ca-file and --insecure."""
+    cert, key = make_cert(tmp_path)
+    users = {"alice": (None, PW["PW_ALICE"])}
+    file = registrar_accounts(tmp_path / "registrar.toml", users)
+    args = ["--accounts-file", str(file), "--cert", str(cert), "--key", str(key), "--quiet"]
+    with registrar(args) as server:
+        tcp, tls = (f"127.0.0.1:{server.ports[t]}" for t in ("tcp", "tls"))
+        alice: dict[str, Value] = {"aor": "alice@127.0.0.1", "password_env": "PW_ALICE"}
+        accounts: list[dict[str, Value]] = [
+            {"name": "tcp", **alice, "server": tcp, "transport": "tcp"},
+            {"name": "tls verified", **alice, "server": tls, "transport": "tls",
+             "ca_file": cert.name},
+            {"name": "tls unverified", **alice, "server": tls, "transport": "tls"},
+            {"name": "tls insecure", **alice, "server": tls, "transport": "tls",
+             "insecure": True},
+        ]  # fmt: skip
+        path = write_accounts(tmp_path / "streams.toml", accounts)
+        run = check(path, "--json")
+        found = {a["name"]: a for a in run.json()["accounts"]}
+        assert bindings_left(tcp, "alice", "PW_ALICE", "--transport", "tcp") == []
+    assert {n: (a["result"], first_error(a)) for n, a in found.items()} == {
+        "tcp": ("registered", None),
+        "tls verified": ("registered", None),
+        "tls unverified": ("failed", "tls-failed"),
+        "tls insecure": ("registered", None),
+    }
+    assert found["tls verified"]["tls"]["verified"] is True
+    assert found["tls insecure"]["tls"]["verified"] is False
+    assert {m["transport"] for m in found["tcp"]["messages"]} == {"tcp"}
+    for name in ("tcp", "tls verified", "tls insecure"):  # one AoR: while others are
+        cleanup = found[name]["unregister"]  # still bound, ours alone goes
+        ids = [d["id"] for d in cleanup["diagnosis"]]
+        assert cleanup["result"] == "unregistered" or ids[0] == "bindings-remain", ids
+        assert found[name]["contact_sent"] not in [b["contact"] for b in cleanup["bindings"]]
+    assert run.status == 8
