@@ -15,6 +15,7 @@ _sipcheck() {
         fi
         case "$path $word" in
             "sipcheck analyze" |\
+            "sipcheck check" |\
             "sipcheck completion" |\
             "sipcheck demo" |\
             "sipcheck explain" |\
@@ -32,6 +33,16 @@ _sipcheck() {
             "sipcheck analyze --password-file" |\
             "sipcheck analyze --password-command" |\
             "sipcheck analyze --auth-user" |\
+            "sipcheck check --only" |\
+            "sipcheck check --tag" |\
+            "sipcheck check --concurrency" |\
+            "sipcheck check --timeout" |\
+            "sipcheck check --t1" |\
+            "sipcheck check -w" |\
+            "sipcheck check --warning" |\
+            "sipcheck check -c" |\
+            "sipcheck check --critical" |\
+            "sipcheck check --junit" |\
             "sipcheck demo --transport" |\
             "sipcheck options --user" |\
             "sipcheck options --auth-user" |\
@@ -57,6 +68,11 @@ _sipcheck() {
             "sipcheck options --ca-file" |\
             "sipcheck options --cert" |\
             "sipcheck options --key" |\
+            "sipcheck options -w" |\
+            "sipcheck options --warning" |\
+            "sipcheck options -c" |\
+            "sipcheck options --critical" |\
+            "sipcheck options --junit" |\
             "sipcheck options --count" |\
             "sipcheck options --interval" |\
             "sipcheck options --pcap" |\
@@ -111,6 +127,11 @@ _sipcheck() {
             "sipcheck register --ca-file" |\
             "sipcheck register --cert" |\
             "sipcheck register --key" |\
+            "sipcheck register -w" |\
+            "sipcheck register --warning" |\
+            "sipcheck register -c" |\
+            "sipcheck register --critical" |\
+            "sipcheck register --junit" |\
             "sipcheck register --count" |\
             "sipcheck register --interval" |\
             "sipcheck register --pcap" |\
@@ -210,6 +231,16 @@ _sipcheck() {
             "sipcheck analyze --password-file") _sipcheck_files ;;
             "sipcheck analyze --password-command") : ;;
             "sipcheck analyze --auth-user") : ;;
+            "sipcheck check --only") : ;;
+            "sipcheck check --tag") : ;;
+            "sipcheck check --concurrency") : ;;
+            "sipcheck check --timeout") : ;;
+            "sipcheck check --t1") : ;;
+            "sipcheck check -w") : ;;
+            "sipcheck check --warning") : ;;
+            "sipcheck check -c") : ;;
+            "sipcheck check --critical") : ;;
+            "sipcheck check --junit") _sipcheck_files ;;
             "sipcheck demo --transport") _sipcheck_words "udp tcp" ;;
             "sipcheck options --user") : ;;
             "sipcheck options --auth-user") : ;;
@@ -235,6 +266,11 @@ _sipcheck() {
             "sipcheck options --ca-file") _sipcheck_files ;;
             "sipcheck options --cert") _sipcheck_files ;;
             "sipcheck options --key") _sipcheck_files ;;
+            "sipcheck options -w") : ;;
+            "sipcheck options --warning") : ;;
+            "sipcheck options -c") : ;;
+            "sipcheck options --critical") : ;;
+            "sipcheck options --junit") _sipcheck_files ;;
             "sipcheck options --count") : ;;
             "sipcheck options --interval") : ;;
             "sipcheck options --pcap") _sipcheck_files ;;
@@ -289,6 +325,11 @@ _sipcheck() {
             "sipcheck register --ca-file") _sipcheck_files ;;
             "sipcheck register --cert") _sipcheck_files ;;
             "sipcheck register --key") _sipcheck_files ;;
+            "sipcheck register -w") : ;;
+            "sipcheck register --warning") : ;;
+            "sipcheck register -c") : ;;
+            "sipcheck register --critical") : ;;
+            "sipcheck register --junit") _sipcheck_files ;;
             "sipcheck register --count") : ;;
             "sipcheck register --interval") : ;;
             "sipcheck register --pcap") _sipcheck_files ;;
@@ -382,15 +423,16 @@ _sipcheck() {
         return 0
     fi
     case "$path" in
-        "sipcheck") _sipcheck_words "--debug -V --version -h --help analyze completion demo explain lint options query register registrar sniff unregister watch" ;;
+        "sipcheck") _sipcheck_words "--debug -V --version -h --help analyze check completion demo explain lint options query register registrar sniff unregister watch" ;;
         "sipcheck analyze") if [[ "$cur" == -* ]]; then _sipcheck_words "--aor --call-id --failed --summary --password-env --password-file --password-command --auth-user --json --no-color -v --verbose --debug -h --help"; else _sipcheck_files; fi ;;
+        "sipcheck check") if [[ "$cur" == -* ]]; then _sipcheck_words "--only --tag --concurrency --keep --timeout --t1 --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --debug -h --help"; else _sipcheck_files; fi ;;
         "sipcheck completion") _sipcheck_words "--debug -h --help bash zsh fish" ;;
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug -h --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug -h --help 100 180 181 182 183 199 200 202 204 300 301 302 305 380 400 401 402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 420 421 422 423 424 425 428 429 430 433 436 437 438 439 440 469 470 480 481 482 483 484 485 486 487 488 489 491 493 494 500 501 502 503 504 505 513 555 580 600 603 604 606 607 608" ;;
         "sipcheck lint") if [[ "$cur" == -* ]]; then _sipcheck_words "--json --no-color -v --verbose --debug -h --help"; else _sipcheck_files; fi ;;
-        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --pcap --debug -h --help" ;;
+        "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --count --interval --pcap --debug -h --help" ;;
         "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug -h --help" ;;
-        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --count --interval --pcap --debug -h --help" ;;
+        "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --count --interval --pcap --debug -h --help" ;;
         "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --pcap --no-color -v --verbose --debug -h --help" ;;
         "sipcheck sniff") _sipcheck_words "-i --interface --port --filter --count --duration --pcap --json --no-color -v --verbose --debug -h --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug -h --help" ;;

@@ -52,6 +52,10 @@ def run_client_command(
         from sipcheck.capture.writer import write_pcap
 
         write_pcap(pcap, trace)
+    if settings.output.ci is not None:  # --nagios, --junit
+        from sipcheck.cli.ci_output import finish_one
+
+        return finish_one(settings, trace, outcome)
     show(settings, trace, outcome)
     return outcome.exit_status
 
@@ -150,9 +154,10 @@ async def execute(
     progress: p.ProgressObserver | None = None,
     pool: ConnectionPool | None = None,
     resolution: Resolution | None = None,
-    prompt: PasswordPrompt | None = None,
+    prompt: PasswordPrompt | None = _prompt,
 ) -> tuple[Trace, Outcome]:
-    """Resolve, run the registration core over the network, build the Outcome."""
+    """Resolve, run the registration core over the network, build the Outcome.
+    ``prompt`` asks for a password a challenge needs (None: nobody is asked)."""
     record = await execute_record(
         plan, rng=rng, progress=progress, pool=pool, resolution=resolution, prompt=prompt
     )
@@ -166,7 +171,7 @@ async def execute_record(
     progress: p.ProgressObserver | None = None,
     pool: ConnectionPool | None = None,
     resolution: Resolution | None = None,
-    prompt: PasswordPrompt | None = None,
+    prompt: PasswordPrompt | None = _prompt,
 ) -> RunRecord:
     """``execute`` up to the RunRecord: given a ``resolution`` (a repeated run), no DNS;
     given a ``pool``, the connections of the previous run are used again."""
@@ -189,7 +194,7 @@ async def execute_record(
         resolution,
         plan.net,
         command=command,
-        prompt=_pausing(prompt or _prompt, progress),
+        prompt=None if prompt is None else _pausing(prompt, progress),
         resolver=lambda uri: _resolve(plan, uri),
         progress=progress,
         pool=pool,

@@ -39,6 +39,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("options", "sipcheck.cli.register", "options"),
     ("registrar", "sipcheck.cli.registrar", "registrar"),
     ("demo", "sipcheck.cli.demo", "demo"),
+    ("check", "sipcheck.cli.check", "check"),
     ("watch", "sipcheck.cli.watch", "watch"),
     ("completion", "sipcheck.cli.completion", "completion"),
     ("analyze", "sipcheck.cli.analyze", "analyze"),

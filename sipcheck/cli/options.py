@@ -20,6 +20,8 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from sipcheck.cli.ci_output import CiOutput
+
 R = TypeVar("R")
 
 PIPED_WIDTH = 100
@@ -112,6 +114,7 @@ class OutputOptions:
     json: bool = False
     no_color: bool = False
     verbose: int = 0
+    ci: CiOutput | None = None  # --nagios, -w, -c, --junit (sipcheck.cli.ci_output)
 
     def console(self) -> Console:
         """Console for stdout. Do not use it in --json mode except to print JSON."""

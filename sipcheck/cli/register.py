@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sipcheck.cli.capture_options import pcap_option
+from sipcheck.cli.ci_output import PluginCommand, ci_options
 from sipcheck.cli.client_options import ClientOptions, Repeat, client_options, repeat_options
 from sipcheck.cli.params import AOR, CONTACT
 
@@ -69,12 +70,13 @@ def _run(
     )
 
 
-@click.command("register", help=REGISTER_HELP)
+@click.command("register", cls=PluginCommand, help=REGISTER_HELP)
 @click.argument("aor", type=AOR)
 @click.option("--expires", type=click.IntRange(0, 2**32 - 1), default=3600, show_default=True,
               help="Requested registration lifetime in seconds.")  # fmt: skip
 @click.option("--contact", type=CONTACT, help="Contact URI to register (default: our address).")
 @client_options
+@ci_options
 @repeat_options
 @pcap_option
 def register(
@@ -139,6 +141,7 @@ def query(aor: AorArgument, options: ClientOptions, pcap: str | None) -> int:
 
 @click.command(
     "options",
+    cls=PluginCommand,
     help="""Check that TARGET answers SIP (OPTIONS), e.g. a trunk with IP authentication.
 
 \b
@@ -155,6 +158,7 @@ Examples:
 )
 @click.argument("target", type=AOR)
 @client_options
+@ci_options
 @repeat_options
 @pcap_option
 def options(target: AorArgument, options: ClientOptions, repeat: Repeat, pcap: str | None) -> int:

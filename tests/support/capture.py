@@ -12,6 +12,7 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Literal
 
+from sipcheck.sip.registrar.authenticator import Account
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
 from sipcheck.sip.registrar.service import RegistrarService
 from sipcheck.trace import Address
@@ -22,7 +23,7 @@ class CapturingRegistrar:
 
     def __init__(
         self,
-        accounts: Mapping[str, str],
+        accounts: Mapping[str, Account | str],
         challenge: Literal["www", "proxy"] = "www",
         *,
         host: str = "127.0.0.1",
