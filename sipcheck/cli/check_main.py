@@ -14,7 +14,8 @@ from sipcheck.check.accounts import load, resolve_passwords
 from sipcheck.check.results import CheckRun
 from sipcheck.cli.check import CheckRequest
 from sipcheck.cli.check_run import CheckProgress, run_plans
-from sipcheck.cli.check_settings import AccountPlan, CommandDefaults, plan_account
+from sipcheck.cli.check_settings import AccountPlan, plan_account
+from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.options import OutputOptions
 
 __all__ = ["run_check"]
@@ -31,8 +32,8 @@ def run_check(request: CheckRequest) -> int:
     credentials = resolve_passwords(
         accounts, warn=lambda text: err.print(f"warning: {text}", markup=False)
     )
-    defaults = CommandDefaults(request.timeout, request.t1, output)
-    plans = [plan_account(file, a, credentials.get(a.name, ()), defaults) for a in accounts]
+    base = ClientOptions(timeout=request.timeout, t1=request.t1, output=output)
+    plans = [plan_account(file, a, credentials.get(a.name, ()), base) for a in accounts]
     progress = _progress(output, plans)
     try:
         run = run_plans(

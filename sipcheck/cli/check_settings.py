@@ -10,28 +10,18 @@ follows a check is ``unregister --contact OUR-CONTACT`` built the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from sipcheck.check.model import AccountEntry, AccountsFile, ResolvedCredential
 from sipcheck.cli.aor_argument import AorArgument
 from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.client_settings import ClientSettings, build_client_settings
-from sipcheck.cli.options import OutputOptions
 from sipcheck.cli.params import HostPort
 from sipcheck.errors import ConfigError
 from sipcheck.sip.client.config import Credential, Mode, parse_aor
 from sipcheck.sip.wire.hostport import parse_hostport
 
-__all__ = ["AccountPlan", "CommandDefaults", "plan_account"]
-
-
-@dataclass(frozen=True)
-class CommandDefaults:
-    """What the ``check`` command line gives every account that does not say itself."""
-
-    timeout: float
-    t1: float
-    output: OutputOptions = field(default_factory=OutputOptions)
+__all__ = ["AccountPlan", "plan_account"]
 
 
 @dataclass(frozen=True)
@@ -58,17 +48,25 @@ def plan_account(
     file: AccountsFile,
     account: AccountEntry,
     credentials: tuple[ResolvedCredential, ...],
-    defaults: CommandDefaults,
+    base: ClientOptions,
+    *,
+    expires: int | None = None,
 ) -> AccountPlan:
-    """The plan for one account; ConfigError naming the file and the account."""
+    """The plan for one account: its keys win, the command line's ``base`` options
+    (and ``expires``) fill in what it leaves unset; ConfigError naming the file and
+    the account."""
     if not account.enabled:
         return AccountPlan(account, None)
     try:
         argument = AorArgument(parse_aor(account.aor), contact_user=account.contact_user)
-        options = _options(account, defaults)
+        options = _options(account, base)
         mode = Mode.OPTIONS if account.mode == "options" else Mode.REGISTER
         settings = build_client_settings(
-            mode, argument, options, expires=account.expires, contact=account.contact
+            mode,
+            argument,
+            options,
+            expires=expires if account.expires is None else account.expires,
+            contact=account.contact,
         )
     except ConfigError as exc:
         detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
@@ -77,19 +75,18 @@ def plan_account(
     return AccountPlan(account, settings, argument, options, credentials)
 
 
-def _options(account: AccountEntry, defaults: CommandDefaults) -> ClientOptions:
+def _options(account: AccountEntry, base: ClientOptions) -> ClientOptions:
     tls = account.tls
-    return ClientOptions(
+    return replace(
+        base,
         auth_user=account.auth_user,
-        transport=account.transport,
-        server=_server(account.server),
-        timeout=defaults.timeout if account.timeout is None else account.timeout,
-        t1=defaults.t1,
-        ca_file=None if tls.ca_file is None else str(tls.ca_file),
-        insecure=tls.insecure,
-        cert_file=None if tls.cert is None else str(tls.cert),
-        key_file=None if tls.key is None else str(tls.key),
-        output=defaults.output,
+        transport=account.transport or base.transport,
+        server=_server(account.server) or base.server,
+        timeout=base.timeout if account.timeout is None else account.timeout,
+        ca_file=base.ca_file if tls.ca_file is None else str(tls.ca_file),
+        insecure=tls.insecure or base.insecure,
+        cert_file=base.cert_file if tls.cert is None else str(tls.cert),
+        key_file=base.key_file if tls.key is None else str(tls.key),
     )
 
 

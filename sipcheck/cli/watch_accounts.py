@@ -12,16 +12,15 @@ who we are and the password come from the file alone, so --user, --auth-user,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sipcheck.cli.aor_argument import AorArgument
+from sipcheck.cli.check_settings import plan_account
 from sipcheck.cli.client_options import ClientOptions
 from sipcheck.cli.client_settings import DEFAULT_EXPIRES, ClientSettings, build_client_settings
-from sipcheck.cli.params import HostPort
 from sipcheck.cli.passwords import read_password
 from sipcheck.errors import ConfigError
-from sipcheck.sip.client.config import Credential, Mode, parse_aor
-from sipcheck.sip.wire.hostport import parse_hostport
+from sipcheck.sip.client.config import Mode
 
 Warn = Callable[[str], None]
 
@@ -69,44 +68,16 @@ def from_file(
     passwords = resolve_passwords(chosen, warn=lambda text: warn(f"warning: {text}"))
     out = []
     for entry in chosen:
-        uri = parse_aor(entry.aor)
-        argument = AorArgument(uri, contact_user=entry.contact_user)
-        merged = replace(
-            options,
-            auth_user=entry.auth_user,
-            transport=entry.transport or options.transport,
-            server=_server(entry.server) or options.server,
-            timeout=entry.timeout or options.timeout,
-            ca_file=str(entry.tls.ca_file) if entry.tls.ca_file else options.ca_file,
-            insecure=entry.tls.insecure or options.insecure,
-            cert_file=str(entry.tls.cert) if entry.tls.cert else options.cert_file,
-            key_file=str(entry.tls.key) if entry.tls.key else options.key_file,
+        plan = plan_account(
+            accounts_file, entry, passwords[entry.name], options, expires=_expires(expires)
         )
-        settings = build_client_settings(
-            Mode.REGISTER,
-            argument,
-            merged,
-            expires=_expires(entry.expires or expires),
-            contact=entry.contact,
-        )
-        credentials = tuple(
-            Credential(c.auth_user, password=c.password.reveal(), realm=c.realm)
-            for c in passwords[entry.name]
-        )
-        config = replace(settings.config, accounts=credentials)
-        out.append(WatchedSettings(entry.name, replace(settings, config=config)))
+        assert plan.settings is not None  # enabled: chosen above
+        out.append(WatchedSettings(entry.name, plan.settings))
     return out
 
 
 def _expires(value: int | None) -> int:
     return DEFAULT_EXPIRES if value is None else value
-
-
-def _server(text: str | None) -> HostPort | None:
-    if text is None:
-        return None
-    host, port = parse_hostport(text)
-    return HostPort(host, port)
 
 
 def _refuse_identity_flags(options: ClientOptions) -> None:
