@@ -429,7 +429,9 @@ def test_retransmission_gets_the_same_response() -> None:
     request = register(2, auth=answer(first))
     ok = send(registrar, request)
     again = send(registrar, register(2, auth=answer(first)), T0 + 0.5)
-    assert again.response is ok.response and again.attempt.retransmission
+    assert again.wire is not None and again.wire == ok.wire and again.attempt.retransmission
+    assert again.response is not None and ok.response is not None
+    assert again.response.to_bytes() == ok.wire == ok.response.to_bytes()
     assert ids(again) == ["retransmission"]
     over_tcp = registrar.handle(request, T0 + 1, source=SOURCE, transport="TCP")
     assert ids(over_tcp) == ["nonce-count-reused"]

@@ -89,7 +89,10 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True)
 class RegistrarResult:
-    """``response`` is None when nothing must be sent (unparseable bytes, ACK)."""
+    """``response`` is None when nothing must be sent (unparseable bytes, ACK);
+    ``wire`` is its octets when the core serialized it already (to hold it for
+    retransmissions), so that the caller need not serialize it again."""
 
     response: Response | None
     attempt: Attempt
+    wire: bytes | None = None

@@ -176,6 +176,7 @@ class RegistrarService:
         upper = _UPPER.get(transport) or transport.upper()
         if self._busy and injector is not None and injector.busy():
             response, attempt = injector.busy_response(message, peer, upper, now)
+            out = response.to_bytes()
         else:
             result = self.registrar.handle(
                 message, now, source=peer, transport=upper, wall_time=self.wall_start + now
@@ -183,8 +184,7 @@ class RegistrarService:
             attempt = result.attempt
             if result.response is None:
                 return Output(handled=(attempt,))  # ACK, or nowhere to send a response
-            response = result.response
-        out = response.to_bytes()
+            out = result.wire if result.wire is not None else result.response.to_bytes()
         responses = stats.responses
         status = attempt.status
         responses[status] = responses.get(status, 0) + 1
