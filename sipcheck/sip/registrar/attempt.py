@@ -32,6 +32,7 @@ SEVERITY: dict[str, Severity] = {
     "qop-missing": "warning",
     "digest-uri-mismatch": "warning",
     "nonce-count-reused": "error",
+    "nonce-reused": "error",
     "interval-too-brief": "error",
     "aor-not-allowed": "error",
     "aor-not-found": "error",
