@@ -33,6 +33,7 @@ SEVERITY: dict[str, Severity] = {
     "digest-uri-mismatch": "warning",
     "nonce-count-reused": "error",
     "nonce-reused": "error",
+    "message-too-large": "error",
     "interval-too-brief": "error",
     "aor-not-allowed": "error",
     "aor-not-found": "error",

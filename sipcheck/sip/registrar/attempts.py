@@ -181,19 +181,23 @@ class AttemptBook:
         heapq.heappush(self._deadlines, (self._deadline(log), self._serial, key))
         return None
 
-    def unparseable(
+    def single(
         self,
         data: bytes,
-        error: SipParseError,
+        out: bytes,
+        note: str,
         attempt: Attempt,
         source: Address,
         local: Address,
         transport: str,
         now: float,
     ) -> AttemptLog:
-        """A message that cannot be answered: an attempt of its own, ended at once."""
+        """A message that ends its attempt at once (unparseable, too large): an attempt
+        of its own, with the response sent (``out``, or b"" for none)."""
         log = AttemptLog(f"?{source}", Trace(wall_start=self.wall_start + now), started=now)
-        log.trace.add(TraceEntry("in", 0.0, local, source, transport, data, note=str(error)))
+        log.trace.add(TraceEntry("in", 0.0, local, source, transport, data, note=note))
+        if out:
+            log.trace.add(TraceEntry("out", 0.0, local, source, transport, out))
         log.requests.append(attempt)
         log.last_seen = log.ended = now
         return log

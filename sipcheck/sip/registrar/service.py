@@ -19,6 +19,7 @@ no attempts, no timer; the counters still count.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -27,15 +28,17 @@ from sipcheck.sip.registrar.attempt import Attempt
 from sipcheck.sip.registrar.attempts import NO_ANSWER_SECONDS, AttemptBook, AttemptLog
 from sipcheck.sip.registrar.core import Registrar
 from sipcheck.sip.registrar.faults import FaultInjector, Faults
-from sipcheck.sip.registrar.responses import stamp_via
+from sipcheck.sip.registrar.framing import BoundedFramer, Oversized
+from sipcheck.sip.registrar.responses import make_response, stamp_via
 from sipcheck.sip.wire.message import Request
-from sipcheck.sip.wire.parser import StreamFramer, parse_message
+from sipcheck.sip.wire.parser import parse_message
 from sipcheck.trace import Address
 
 if TYPE_CHECKING:
     import random
 
 _UPPER = {"udp": "UDP", "tcp": "TCP", "tls": "TLS", "ws": "WS", "wss": "WSS"}
+_CONTENT_LENGTH_LINE = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[^\r\n]*")
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Stats:
     responses: dict[int, int] = field(default_factory=dict)  # status -> count sent
     dropped: int = 0  # lost on purpose (--drop)
     unparseable: int = 0
+    too_large: int = 0  # stream messages over a limit (answered 413/513 when possible)
 
 
 class Send(NamedTuple):
@@ -87,7 +91,8 @@ class RegistrarService:
         self._drop = bool(faults.drop)
         self._busy = bool(faults.busy)
         self._delay = faults.delay
-        self._framers: dict[tuple[str, Address, Address], StreamFramer] = {}
+        self.limits = registrar.config.limits
+        self._framers: dict[tuple[str, Address, Address], BoundedFramer] = {}
 
     # --- the entry point -----------------------------------------------------------
 
@@ -128,7 +133,9 @@ class RegistrarService:
         key = (transport, source, local)
         framer = self._framers.get(key)
         if framer is None:
-            framer = self._framers[key] = StreamFramer()
+            limits = self.limits
+            framer = BoundedFramer(limits.max_header_octets, limits.max_body_octets)
+            self._framers[key] = framer
         try:
             messages = framer.feed(data)
         except SipParseError:
@@ -139,7 +146,8 @@ class RegistrarService:
         if framer.pings:
             sends.append(Send(b"\r\n" * framer.pings))  # RFC 5626 §3.5.1 pong
             framer.pings = 0
-        if not messages:
+        oversized = framer.oversized
+        if not messages and oversized is None:
             return Output(tuple(sends)) if sends else NOTHING
         ended: list[AttemptLog] = []
         handled: list[Attempt] = []
@@ -148,7 +156,57 @@ class RegistrarService:
             sends.extend(out.sends)
             ended.extend(out.ended)
             handled.extend(out.handled)
-        return Output(tuple(sends), tuple(ended), False, tuple(handled))
+        if oversized is None:
+            return Output(tuple(sends), tuple(ended), False, tuple(handled))
+        del self._framers[key]
+        out = self._too_large(oversized, source, local, transport, now)
+        sends.extend(out.sends)
+        ended.extend(out.ended)
+        handled.extend(out.handled)
+        return Output(tuple(sends), tuple(ended), True, tuple(handled))
+
+    def _too_large(
+        self, oversized: Oversized, source: Address, local: Address, transport: str, now: float
+    ) -> Output:
+        """A stream message over a limit: 413 (body) or 513 (header section) when what
+        came of its header says where to answer, then the connection closes."""
+        stats = self.stats
+        stats.requests += 1
+        stats.too_large += 1
+        # The header as received, with a Content-Length that its (absent) body matches.
+        head = _CONTENT_LENGTH_LINE.sub(b"Content-Length: 0", oversized.head).rstrip(b"\r\n")
+        try:
+            message = parse_message(head + b"\r\n\r\n", stream=True)
+        except SipParseError:
+            message = None
+        request = message if isinstance(message, Request) and message.header("Via") else None
+        method = request.method if request is not None else "?"
+        attempt = Attempt(method, (source.host, source.port), _UPPER.get(transport, transport), now)
+        # RFC 3261 §21.4.14 (413), §21.5.11 (513); §18.3: the stream is closed after.
+        status = 413 if oversized.what == "body" else 513
+        attempt.add(
+            "message-too-large",
+            f"{oversized.describe()}; "
+            + (f"answered {status} and closed" if request is not None else "closed")
+            + " the connection",
+        )
+        sends: tuple[Send, ...] = ()
+        out = b""
+        if request is not None:
+            attempt.call_id = request.call_id
+            stamp_via(request, source.host, source.port)
+            response = make_response(
+                request, status, headers=[("Server", self.registrar.config.server)]
+            )
+            attempt.status, attempt.reason = response.status, response.reason
+            out = response.to_bytes()
+            sends = (Send(out),)
+            stats.responses[status] = stats.responses.get(status, 0) + 1
+        if self._book is None:
+            return Output(sends, (), True, (attempt,))
+        note = oversized.describe()
+        log = self._book.single(oversized.head, out, note, attempt, source, local, transport, now)
+        return Output(sends, (log,), True, (attempt,))
 
     def _message(
         self, data: bytes, source: Address, local: Address, transport: str, now: float
@@ -167,7 +225,7 @@ class RegistrarService:
             bad.add("bad-request", f"unparseable message, not answered: {exc}")
             if self._book is None:
                 return Output(handled=(bad,))
-            log = self._book.unparseable(data, exc, bad, source, local, transport, now)
+            log = self._book.single(data, b"", str(exc), bad, source, local, transport, now)
             return Output(ended=(log,), handled=(bad,))
         if not isinstance(message, Request):
             return NOTHING  # a response sent to the registrar: nothing to answer
