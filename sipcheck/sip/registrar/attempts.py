@@ -7,6 +7,11 @@ was wrong (it rarely recovers), when a challenge stays unanswered for
 ``NO_ANSWER_SECONDS``, or after ``IDLE_SECONDS`` of silence. ``attempt_outcome`` says
 what the client did wrong, from that record alone.
 
+What the book holds is bounded (``Limits``): at most ``max_open`` attempts (a new
+Call-ID past that ends the oldest open attempt), ``max_messages`` messages per
+attempt and ``max_age`` seconds per attempt (then it ends, and the Call-ID's next
+request starts a new one). Each of those early ends counts in ``cut_short``.
+
 Pure: time is the caller's ``now``; ``next_timer`` says when ``expire`` is due.
 """
 
@@ -134,10 +139,18 @@ class AttemptBook:
         *,
         no_answer: float = NO_ANSWER_SECONDS,
         idle: float = IDLE_SECONDS,
+        max_open: int = 2_000,
+        max_messages: int = 64,
+        max_age: float = 120.0,
     ) -> None:
         self.wall_start = wall_start  # the wall-clock time of now == 0
         self.no_answer = no_answer
         self.idle = idle
+        self.max_open = max_open
+        self.max_messages = max_messages
+        self.max_age = max_age
+        self.cut_short = 0
+        # by Call-ID, in the order the attempts began (the first is the oldest)
         self._open: dict[str, AttemptLog] = {}
         # (deadline, serial, call_id); an entry is stale once its attempt moved on.
         self._deadlines: list[tuple[float, int, str]] = []
@@ -157,17 +170,23 @@ class AttemptBook:
         transport: str,
         now: float,
         delay: float = 0.0,
-    ) -> AttemptLog | None:
-        """Add a request and its response; the attempt if this ended it."""
+    ) -> tuple[AttemptLog, ...]:
+        """Add a request and its response; the attempts this ended (this one, and the
+        oldest open one when this one is new and ``max_open`` are open)."""
         key = call_id or f"?{source}"
         log = self._open.get(key)
+        evicted: tuple[AttemptLog, ...] = ()
         if log is None:
+            if len(self._open) >= self.max_open:
+                self.cut_short += 1
+                evicted = (self._end(next(iter(self._open)), now),)
             log = AttemptLog(key, Trace(wall_start=self.wall_start + now), started=now)
             self._open[key] = log
         at = now - log.started
         retrans = attempt.retransmission
-        log.trace.add(TraceEntry("in", at, local, source, transport, data, retrans))
-        log.trace.add(TraceEntry("out", at + delay, local, source, transport, out, retrans))
+        entries = log.trace.entries
+        entries.append(TraceEntry("in", at, local, source, transport, data, retrans))
+        entries.append(TraceEntry("out", at + delay, local, source, transport, out, retrans))
         log.requests.append(attempt)
         log.last_seen = now
         # A challenge or a 423 is normally followed by a better request; a mistake in
@@ -175,11 +194,19 @@ class AttemptBook:
         finished = attempt.status not in (401, 407, 423) or any(
             m.severity == "error" and m.id != "interval-too-brief" for m in attempt.mistakes
         )
+        if not finished and (len(entries) >= self.max_messages or at >= self.max_age):
+            self.cut_short += 1
+            finished = True
         if finished:
-            return self._end(key, now)
+            return (*evicted, self._end(key, now))
         self._serial += 1
-        heapq.heappush(self._deadlines, (self._deadline(log), self._serial, key))
-        return None
+        deadlines = self._deadlines
+        heapq.heappush(deadlines, (self._deadline(log), self._serial, key))
+        if len(deadlines) > 4 * self.max_open + 64:
+            # Stale entries (attempts that moved on) leave lazily; a busy book rebuilds.
+            self._deadlines = [(self._deadline(v), 0, k) for k, v in self._open.items()]
+            heapq.heapify(self._deadlines)
+        return evicted
 
     def single(
         self,

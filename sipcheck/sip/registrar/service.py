@@ -47,7 +47,10 @@ class Stats:
     responses: dict[int, int] = field(default_factory=dict)  # status -> count sent
     dropped: int = 0  # lost on purpose (--drop)
     unparseable: int = 0
+    # unparseable messages only counted: beyond Limits.unparseable_records_per_second
+    unparseable_unrecorded: int = 0
     too_large: int = 0  # stream messages over a limit (answered 413/513 when possible)
+    internal_errors: int = 0  # inputs that met a bug in sipcheck (dropped, never raised)
 
 
 class Send(NamedTuple):
@@ -62,6 +65,7 @@ class Output(NamedTuple):
     ended: tuple[AttemptLog, ...] = ()  # attempts that ended with this input
     close: bool = False  # close the connection: the stream cannot be framed
     handled: tuple[Attempt, ...] = ()  # the record of each message answered or refused
+    error: Exception | None = None  # the bug this input met (``receive`` never raises)
 
 
 NOTHING = Output()
@@ -86,12 +90,25 @@ class RegistrarService:
         self.stats = Stats()
         self.wall_start = wall_start
         self.record = record
-        self._book = AttemptBook(wall_start, no_answer=no_answer) if record else None
+        limits = registrar.config.limits
+        self.limits = limits
+        self._book = (
+            AttemptBook(
+                wall_start,
+                no_answer=no_answer,
+                max_open=limits.max_open_attempts,
+                max_messages=limits.max_attempt_messages,
+                max_age=limits.max_attempt_seconds,
+            )
+            if record
+            else None
+        )
         self._injector = FaultInjector(faults, rng) if rng is not None else None
         self._drop = bool(faults.drop)
         self._busy = bool(faults.busy)
         self._delay = faults.delay
-        self.limits = registrar.config.limits
+        self._unparseable_second = -1  # the second (int(now)) the count below is for
+        self._unparseable_recorded = 0
         self._framers: dict[tuple[str, Address, Address], BoundedFramer] = {}
 
     # --- the entry point -----------------------------------------------------------
@@ -104,10 +121,26 @@ class RegistrarService:
         ``transport`` is ``udp``, ``tcp`` or ``tls``; for UDP ``data`` is one datagram,
         for a stream any chunk of it (the service keeps a framer per connection until
         ``connection_lost``).
+
+        Never raises: an input that meets a bug in sipcheck is counted
+        (``stats.internal_errors``), returned in ``Output.error`` for the shell to
+        report, and dropped (its connection closed), so one bad message cannot stop
+        the registrar or print a traceback per datagram.
         """
-        if transport == "udp":
-            return self._message(data, source, local, transport, now)
-        return self._stream(data, source, local, transport, now)
+        try:
+            if transport == "udp":
+                return self._message(data, source, local, transport, now)
+            return self._stream(data, source, local, transport, now)
+        except Exception as exc:
+            self.stats.internal_errors += 1
+            if transport != "udp":
+                self._framers.pop((transport, source, local), None)
+            return Output(close=transport != "udp", error=exc)
+
+    @property
+    def attempts_cut_short(self) -> int:
+        """Attempts ended early by a limit (too many open, too long, too many messages)."""
+        return self._book.cut_short if self._book is not None else 0
 
     def next_timer(self) -> float | None:
         """The ``now`` at which ``handle_timer`` is due; None when nothing waits."""
@@ -225,6 +258,13 @@ class RegistrarService:
             bad.add("bad-request", f"unparseable message, not answered: {exc}")
             if self._book is None:
                 return Output(handled=(bad,))
+            second = int(now)
+            if second != self._unparseable_second:
+                self._unparseable_second, self._unparseable_recorded = second, 0
+            if self._unparseable_recorded >= self.limits.unparseable_records_per_second:
+                stats.unparseable_unrecorded += 1  # a flood: counted, not recorded
+                return Output(handled=(bad,))
+            self._unparseable_recorded += 1
             log = self._book.single(data, b"", str(exc), bad, source, local, transport, now)
             return Output(ended=(log,), handled=(bad,))
         if not isinstance(message, Request):
@@ -252,6 +292,6 @@ class RegistrarService:
             ended = book.record(
                 data, out, message.call_id, attempt, source, local, transport, now, delay
             )
-            if ended is not None:
-                return Output((Send(out, delay),), (ended,), False, (attempt,))
+            if ended:
+                return Output((Send(out, delay),), ended, False, (attempt,))
         return Output((Send(out, delay),), (), False, (attempt,))
