@@ -133,3 +133,41 @@ def test_a_bug_met_by_an_input_is_counted_and_returned_not_raised(
     other = Address("192.0.2.1", 5099)
     again = core.receive(data, source=other, local=LOCAL, transport=transport, now=T0 + 1)
     assert again.error is None and response(again).status == 401
+
+
+def test_bindings_are_bounded_per_aor_and_in_all() -> None:
+    from sipcheck.sip.registrar.authenticator import Account
+    from tests.test_registrar_core import answer as core_answer
+    from tests.test_registrar_core import register as core_register
+    from tests.test_registrar_core import response_of, send
+
+    config = RegistrarConfig(
+        accounts={"alice": Account("secret", frozenset({"*"}))}, algorithms=("MD5",),
+        limits=Limits(max_bindings_per_aor=2, max_bindings=3),
+    )  # fmt: skip
+    registrar = Registrar(config, SECRET)
+    cseq = 0
+
+    def bind(contact: str, *, to: str = "<sip:alice@example.com>", expires: str = "600") -> int:
+        nonlocal cseq
+        cseq += 2
+        first = response_of(send(registrar, core_register(cseq - 1, to=to, contact=contact)))
+        request = core_register(
+            cseq, to=to, contact=f"{contact};expires={expires}", auth=core_answer(first)
+        )
+        result = send(registrar, request)
+        if result.attempt.status == 503:
+            assert result.attempt.mistake_ids == ["too-many-bindings"]
+        return response_of(result).status
+
+    assert bind("<sip:a@192.0.2.1>") == bind("<sip:b@192.0.2.1>") == 200
+    assert bind("<sip:c@192.0.2.1>") == 503  # a third for alice
+    assert bind("<sip:a@192.0.2.1>") == 200  # a refresh is no new binding
+    assert bind("<sip:a@192.0.2.1>", expires="0") == 200  # a removal frees one
+    assert bind("<sip:c@192.0.2.1>") == 200
+    assert len(registrar.store) == 2
+    assert registrar.store.bindings("sip:alice@example.com", T0)[0].contact == "sip:b@192.0.2.1"
+    bob = "<sip:bob@example.com>"
+    assert bind("<sip:bob@192.0.2.2>", to=bob) == 200  # 3 in all
+    assert bind("<sip:bob2@192.0.2.2>", to=bob) == 503  # a fourth: over max_bindings
+    assert len(registrar.store) == 3

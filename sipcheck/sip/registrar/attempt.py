@@ -34,6 +34,7 @@ SEVERITY: dict[str, Severity] = {
     "nonce-count-reused": "error",
     "nonce-reused": "error",
     "message-too-large": "error",
+    "too-many-bindings": "error",
     "interval-too-brief": "error",
     "aor-not-allowed": "error",
     "aor-not-found": "error",
