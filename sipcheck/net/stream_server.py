@@ -37,6 +37,11 @@ from sipcheck.trace import Address
 
 ACCEPT_BATCH = 100  # connections accepted per wake-up at most (asyncio's backlog)
 ACCEPT_RETRY = 1.0  # seconds without accepting after EMFILE/ENFILE
+# After a last answer (413, 513), reading on for this long or this many octets and
+# discarding them: closing a socket with unread data sends a reset at once, and the
+# kernel drops the answer still waiting to go out.
+LINGER = 2.0
+LINGER_OCTETS = 1_048_576
 LISTEN_BACKLOG = 128
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
@@ -290,6 +295,8 @@ class StreamConnection(asyncio.Protocol):
         self.local = Address("", 0)
         self.last_active = listener.loop.time()
         self.refuse = False
+        self.lingering = False
+        self._discarded = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self.refuse:
@@ -303,10 +310,28 @@ class StreamConnection(asyncio.Protocol):
         self.last_active = self.listener.loop.time()
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering:  # after the last answer: read, and drop
+            self._discarded += len(data)
+            if self._discarded > LINGER_OCTETS:
+                self.close()
+            return
         self.last_active = self.listener.loop.time()
         listener = self.listener
         if listener.feed(data, self.peer, self.local, listener.name, self.write):
-            self.close()
+            self.linger()
+
+    def linger(self) -> None:
+        """Close after the last answer: FIN at once, then read and discard for LINGER
+        seconds, so that the peer gets the answer rather than a reset."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if not transport.can_write_eof():  # TLS: close_notify, then close
+            transport.close()
+            return
+        transport.write_eof()
+        self.lingering = True
+        self.listener.loop.call_later(LINGER, self.close)
 
     def write(self, data: bytes) -> None:
         transport = self.transport

@@ -206,10 +206,11 @@ class RegistrarService:
         stats = self.stats
         stats.requests += 1
         stats.too_large += 1
-        # The header as received, with a Content-Length that its (absent) body matches.
+        # The header as received, with a Content-Length that its (absent) body matches
+        # (or none: the lines before an endless one may not hold it).
         head = _CONTENT_LENGTH_LINE.sub(b"Content-Length: 0", oversized.head).rstrip(b"\r\n")
         try:
-            message = parse_message(head + b"\r\n\r\n", stream=True)
+            message = parse_message(head + b"\r\n\r\n")
         except SipParseError:
             message = None
         request = message if isinstance(message, Request) and message.header("Via") else None
