@@ -85,6 +85,9 @@ _sipcheck() {
             "sipcheck registrar --busy" |\
             "sipcheck registrar --retry-after" |\
             "sipcheck registrar --delay" |\
+            "sipcheck registrar --max-connections" |\
+            "sipcheck registrar --idle-timeout" |\
+            "sipcheck registrar --max-content-length" |\
             "sipcheck registrar --duration" |\
             "sipcheck unregister --contact" |\
             "sipcheck unregister --user" |\
@@ -169,6 +172,9 @@ _sipcheck() {
             "sipcheck registrar --busy") : ;;
             "sipcheck registrar --retry-after") : ;;
             "sipcheck registrar --delay") : ;;
+            "sipcheck registrar --max-connections") : ;;
+            "sipcheck registrar --idle-timeout") : ;;
+            "sipcheck registrar --max-content-length") : ;;
             "sipcheck registrar --duration") : ;;
             "sipcheck unregister --contact") : ;;
             "sipcheck unregister --user") : ;;
@@ -197,7 +203,7 @@ _sipcheck() {
         "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
-        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --no-color -v --verbose --debug --help" ;;
+        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --max-connections --idle-timeout --max-content-length --duration --json --quiet --no-color -v --verbose --debug --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --realm --transport --server --bind --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug --help" ;;
         *) ;;
     esac
