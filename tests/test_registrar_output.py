@@ -73,8 +73,9 @@ def test_printing_takes_a_bounded_share_of_the_time() -> None:
     waits, printer = asyncio.run(asyncio.wait_for(run(), 10))
     took = time.monotonic() - started
     assert printer.printed == [f"c{n}" for n in range(120)]  # all of them, in order
-    # never 0.6 s in one go: a slice (and a busy machine's delays) at most
-    assert max(waits) < RENDER_SLICE + 0.18, waits
+    # Never all in one go (the loop waited the whole time, before): a slice at most, and
+    # on a busy machine a slice's wall time, so compared with the whole.
+    assert max(waits) < max(RENDER_SLICE + 0.05, took / 4), waits
     assert took >= 0.6 / RENDER_SHARE * 0.8  # printing got about a quarter of the time
 
 
