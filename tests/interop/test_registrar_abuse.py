@@ -296,3 +296,42 @@ def test_a_garbage_flood_does_not_starve_options(mode: list[str]) -> None:
     assert re.search(r"\d+ unparseable messages, not answered", err), err[-2000:]
     # (the Unicode digits met a bug in the parser: counted, dropped, no traceback)
     assert len(err.splitlines()) < 40  # counted lines, once a second at most per kind
+
+
+def test_with_qop_none_a_replayed_register_with_an_edited_call_id_or_cseq_is_refused() -> None:
+    """The reproducer: a REGISTER captured from a real client (``sipcheck register``)
+    against ``--qop none``, replayed with its CSeq or Call-ID edited."""
+    with registrar("--qop", "none") as server:
+        port = server.ports["udp"]
+        data = register(port, "udp")
+        assert data["result"] == "registered", data
+        messages: list[dict[str, str]] = data["messages"]  # type: ignore[assignment]
+        sent = [m["raw"] for m in messages if m["direction"] == "out"]
+        captured = sent[-1]
+        assert "Authorization: Digest" in captured and "qop=" not in captured
+        call_id = re.search(r"Call-ID: (\S+)", captured).group(1)  # type: ignore[union-attr]
+        cseq = int(re.search(r"CSeq: (\d+)", captured).group(1))  # type: ignore[union-attr]
+
+        def edited(*, new_call_id: str = call_id, new_cseq: int = cseq, branch: str) -> bytes:
+            text = re.sub(r"branch=[^;\r\n]+", f"branch=z9hG4bK{branch}", captured)
+            text = text.replace(f"Call-ID: {call_id}", f"Call-ID: {new_call_id}")
+            return text.replace(f"CSeq: {cseq} ", f"CSeq: {new_cseq} ").encode()
+
+        replays = {
+            "another Call-ID": edited(new_call_id="replayed", branch="r1"),
+            "another Call-ID and CSeq": edited(
+                new_call_id="replayed", new_cseq=cseq + 5, branch="r2"
+            ),
+            "the same CSeq, a new transaction": edited(branch="r3"),
+            "a lower CSeq": edited(new_cseq=cseq - 1, branch="r4"),
+        }
+        statuses: dict[str, bytes] = {}
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(5)
+            for what, replay in replays.items():
+                sock.sendto(replay, (HOST, port))
+                statuses[what] = sock.recv(65535).split(b"\r\n", 1)[0]
+        out, err = server.stop()
+    assert statuses == dict.fromkeys(replays, b"SIP/2.0 401 Unauthorized"), statuses
+    assert out.count("nonce-reused") >= len(replays)
+    no_traceback(err)
