@@ -41,7 +41,7 @@ async def running(
     limits: ServerLimits, tls: Any = None
 ) -> AsyncIterator[tuple[RegistrarServer, dict[str, int]]]:
     core = RegistrarService(Registrar(RegistrarConfig(accounts={"a": "b"}), b"k" * 32))
-    server = RegistrarServer(core, limits=limits)
+    server = RegistrarServer(core, limits=limits, own_loop_errors=True)
     udp, tcp = await server.listen_udp_and_tcp(HOST, 0)
     ports = {"udp": udp.port, "tcp": tcp.port}
     if tls is not None:

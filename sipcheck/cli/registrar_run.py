@@ -157,7 +157,9 @@ async def start_server(
         record=record,
         wall_start=time.time(),
     )
-    server = RegistrarServer(core, on_attempt=on_attempt, on_error=on_error, limits=limits)
+    server = RegistrarServer(
+        core, on_attempt=on_attempt, on_error=on_error, limits=limits, own_loop_errors=True
+    )
     context = None
     if tls_files is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -9,8 +9,9 @@ each ended attempt to ``on_attempt``. The stream listeners keep the connections 
 
 Nothing here prints. What goes wrong is counted (``server_stats``, the core's
 ``stats``) and the last error kept (``last_error``, handed to ``on_error`` too): an
-input that meets a bug, and whatever asyncio would have logged with a traceback, so
-that a flood of bad input gives counted lines, not a traceback per datagram.
+input that meets a bug, and (``own_loop_errors``) whatever asyncio would have logged
+with a traceback, so that a flood of bad input gives counted lines, not a traceback
+per datagram.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ class RegistrarServer:
         on_attempt: Callable[[AttemptLog], None] | None = None,
         on_error: Callable[[Exception], None] | None = None,
         limits: ServerLimits | None = None,
+        own_loop_errors: bool = False,
     ) -> None:
+        """``own_loop_errors``: the registrar is the loop's only user (the command), so
+        what asyncio reports goes to ``on_error`` and is counted, never printed."""
         self.core = core
         self.on_attempt = on_attempt
         self.on_error = on_error
@@ -77,7 +81,9 @@ class RegistrarServer:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
         self._previous_handler = self.loop.get_exception_handler()
-        self.loop.set_exception_handler(self._loop_error)
+        self._own_loop_errors = own_loop_errors
+        if own_loop_errors:
+            self.loop.set_exception_handler(self._loop_error)
 
     def now(self) -> float:
         return self.loop.time() - self.t0
@@ -160,7 +166,8 @@ class RegistrarServer:
             self._timer.cancel()
             self._timer = None
         self._deliver(self.core.close(self.now()))
-        self.loop.set_exception_handler(self._previous_handler)
+        if self._own_loop_errors:
+            self.loop.set_exception_handler(self._previous_handler)
 
     # ------------------------------------------------------------ bytes
 
