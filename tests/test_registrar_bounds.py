@@ -171,3 +171,36 @@ def test_bindings_are_bounded_per_aor_and_in_all() -> None:
     assert bind("<sip:bob@192.0.2.2>", to=bob) == 200  # 3 in all
     assert bind("<sip:bob2@192.0.2.2>", to=bob) == 503  # a fourth: over max_bindings
     assert len(registrar.store) == 3
+
+
+def test_recorded_octets_are_bounded_whatever_the_message_size() -> None:
+    """Big messages (64 KiB datagrams), many Call-IDs: the counts alone would allow
+    gigabytes; the octets recorded stay under max_recorded_octets."""
+    core = service(max_recorded_octets=1_000_000)
+    padding = "X-Padding: " + "p" * 60_000
+    ended = 0
+    for n in range(100):
+        data = register(1, call_id=f"big{n}").replace(
+            b"Content-Length", padding.encode() + b"\r\nContent-Length"
+        )
+        out = core.receive(data, source=CLIENT, local=LOCAL, transport="udp", now=T0 + n)
+        assert response(out).status == 401
+        ended += len(out.ended)
+        book = core._book
+        assert book is not None and book.octets <= 1_000_000
+    assert ended > 80 and core.attempts_cut_short == ended
+    book = core._book
+    assert book is not None
+    assert book.octets == sum(log.octets for log in book._open.values())
+
+
+def test_attempts_waiting_to_be_printed_are_bounded_in_octets() -> None:
+    from sipcheck.cli import registrar_output
+    from sipcheck.cli.registrar_output import Printer, Reporter
+    from sipcheck.trace import Trace
+
+    reporter = Reporter(Printer({}), queue_limit=10**6)
+    big = AttemptLog("c", Trace(), octets=registrar_output.RENDER_QUEUE_OCTETS // 3)
+    for _ in range(5):
+        reporter.attempt(big)
+    assert reporter.not_shown == 2 and reporter._queued_octets == 3 * big.octets

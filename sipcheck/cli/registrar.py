@@ -29,10 +29,10 @@ byte and TLS handshakes after 10 s; on TCP/TLS a header section of 64 KiB
 and a body of --max-content-length (64 KiB; more is answered 413 or 513
 and the connection closed); answers held for UDP retransmissions (65,536,
 32 s each), nonce counts (100,000, one --nonce-lifetime each), attempts
-in progress (2,000; 64 messages and 120 s each), bindings (100 per AoR,
-100,000 in all); attempts waiting to be printed (1,000; more are counted,
-not shown). Unparseable messages: the first in each second is shown, the
-others counted in one line a second.
+in progress (2,000 and 32 MiB; 64 messages and 120 s each), bindings (100
+per AoR, 100,000 in all); attempts waiting to be printed (1,000 and 32
+MiB; more are counted, not shown). Unparseable messages: the first in each
+second is shown, the others counted in one line a second.
 
 \b
 Examples:

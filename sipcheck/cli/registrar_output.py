@@ -5,7 +5,8 @@ request does. Done on the receive path it starves the sockets under a flood: req
 wait in the kernel, are dropped, OPTIONS go unanswered. So the server only queues the
 attempts that ended (``Reporter.attempt``); they are printed off the receive path, in
 slices of ``RENDER_SLICE`` seconds that take at most ``RENDER_SHARE`` of the time
-while attempts wait, and at most ``RENDER_QUEUE`` wait: more are dropped, counted.
+while attempts wait, and at most ``RENDER_QUEUE`` wait (``RENDER_QUEUE_OCTETS`` of
+messages): more are dropped, counted.
 
 What is only counted (unparseable messages past the first in each second, attempts
 not shown, connections refused or closed, inputs that met a bug) is printed once a
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from sipcheck.sip.registrar.core import RegistrarConfig
 
 RENDER_QUEUE = 1000  # ended attempts waiting to be printed; more are dropped, counted
+RENDER_QUEUE_OCTETS = 32 * 1024 * 1024  # and the octets of their messages
 RENDER_SLICE = 0.02  # seconds of printing at a time
 RENDER_SHARE = 0.25  # of the time at most, while attempts wait
 TICK = 1.0  # seconds between counted lines (of one kind) at most
@@ -159,6 +161,7 @@ class Reporter:
         self.not_shown = 0
         self.render_errors = 0
         self._queue: deque[AttemptLog] = deque()
+        self._queued_octets = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._draining = False
         self._server: RegistrarServer | None = None
@@ -175,10 +178,14 @@ class Reporter:
     # ------------------------------------------------------------ attempts
 
     def attempt(self, log: AttemptLog) -> None:
-        if len(self._queue) >= self.queue_limit:
+        if (
+            len(self._queue) >= self.queue_limit
+            or self._queued_octets + log.octets > RENDER_QUEUE_OCTETS
+        ):
             self.not_shown += 1
             return
         self._queue.append(log)
+        self._queued_octets += log.octets
         if not self._draining and self._loop is not None:
             self._draining = True
             self._loop.call_soon(self._drain)
@@ -196,6 +203,7 @@ class Reporter:
         self._loop.call_later(spent * (1 / RENDER_SHARE - 1), self._drain)
 
     def _render(self, log: AttemptLog) -> None:
+        self._queued_octets -= log.octets
         try:
             self.printer.attempt(log)
         except (BrokenPipeError, KeyboardInterrupt):

@@ -8,9 +8,10 @@ was wrong (it rarely recovers), when a challenge stays unanswered for
 what the client did wrong, from that record alone.
 
 What the book holds is bounded (``Limits``): at most ``max_open`` attempts (a new
-Call-ID past that ends the oldest open attempt), ``max_messages`` messages per
-attempt and ``max_age`` seconds per attempt (then it ends, and the Call-ID's next
-request starts a new one). Each of those early ends counts in ``cut_short``.
+Call-ID past that ends the oldest open attempt) holding ``max_octets`` of messages in
+all (past that the oldest end), ``max_messages`` messages per attempt and
+``max_age`` seconds per attempt (then it ends, and the Call-ID's next request starts
+a new one). Each of those early ends counts in ``cut_short``.
 
 Pure: time is the caller's ``now``; ``next_timer`` says when ``expire`` is due.
 """
@@ -44,6 +45,7 @@ class AttemptLog:
     started: float = 0.0  # the server's clock when the first request came
     last_seen: float = 0.0
     ended: float | None = None  # the server's clock when the attempt was handed over
+    octets: int = 0  # of the messages recorded
 
 
 # Registrar-side ids that describe normal protocol, not a client mistake.
@@ -142,6 +144,7 @@ class AttemptBook:
         max_open: int = 2_000,
         max_messages: int = 64,
         max_age: float = 120.0,
+        max_octets: int = 32 * 1024 * 1024,
     ) -> None:
         self.wall_start = wall_start  # the wall-clock time of now == 0
         self.no_answer = no_answer
@@ -149,6 +152,8 @@ class AttemptBook:
         self.max_open = max_open
         self.max_messages = max_messages
         self.max_age = max_age
+        self.max_octets = max_octets
+        self.octets = 0  # recorded by the open attempts
         self.cut_short = 0
         # by Call-ID, in the order the attempts began (the first is the oldest)
         self._open: dict[str, AttemptLog] = {}
@@ -175,11 +180,11 @@ class AttemptBook:
         oldest open one when this one is new and ``max_open`` are open)."""
         key = call_id or f"?{source}"
         log = self._open.get(key)
-        evicted: tuple[AttemptLog, ...] = ()
+        ended: list[AttemptLog] = []
         if log is None:
             if len(self._open) >= self.max_open:
                 self.cut_short += 1
-                evicted = (self._end(next(iter(self._open)), now),)
+                ended.append(self._end(next(iter(self._open)), now))
             log = AttemptLog(key, Trace(wall_start=self.wall_start + now), started=now)
             self._open[key] = log
         at = now - log.started
@@ -189,6 +194,9 @@ class AttemptBook:
         entries.append(TraceEntry("out", at + delay, local, source, transport, out, retrans))
         log.requests.append(attempt)
         log.last_seen = now
+        size = len(data) + len(out)
+        log.octets += size
+        self.octets += size
         # A challenge or a 423 is normally followed by a better request; a mistake in
         # the client's answer ends the attempt (it rarely recovers).
         finished = attempt.status not in (401, 407, 423) or any(
@@ -198,15 +206,19 @@ class AttemptBook:
             self.cut_short += 1
             finished = True
         if finished:
-            return (*evicted, self._end(key, now))
-        self._serial += 1
-        deadlines = self._deadlines
-        heapq.heappush(deadlines, (self._deadline(log), self._serial, key))
-        if len(deadlines) > 4 * self.max_open + 64:
-            # Stale entries (attempts that moved on) leave lazily; a busy book rebuilds.
-            self._deadlines = [(self._deadline(v), 0, k) for k, v in self._open.items()]
-            heapq.heapify(self._deadlines)
-        return evicted
+            ended.append(self._end(key, now))
+        else:
+            self._serial += 1
+            deadlines = self._deadlines
+            heapq.heappush(deadlines, (self._deadline(log), self._serial, key))
+            if len(deadlines) > 4 * self.max_open + 64:
+                # Stale entries (attempts that moved on) leave lazily; a busy book rebuilds.
+                self._deadlines = [(self._deadline(v), 0, k) for k, v in self._open.items()]
+                heapq.heapify(self._deadlines)
+        while self.octets > self.max_octets and self._open:
+            self.cut_short += 1  # the oldest first (this one too, when it is alone)
+            ended.append(self._end(next(iter(self._open)), now))
+        return tuple(ended)
 
     def single(
         self,
@@ -227,6 +239,7 @@ class AttemptBook:
             log.trace.add(TraceEntry("out", 0.0, local, source, transport, out))
         log.requests.append(attempt)
         log.last_seen = log.ended = now
+        log.octets = len(data) + len(out)
         return log
 
     def next_timer(self) -> float | None:
@@ -262,4 +275,5 @@ class AttemptBook:
     def _end(self, key: str, now: float) -> AttemptLog:
         log = self._open.pop(key)
         log.ended = now
+        self.octets -= log.octets
         return log

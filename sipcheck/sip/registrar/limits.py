@@ -43,6 +43,9 @@ class Limits:
     max_open_attempts: int = 2_000
     max_attempt_messages: int = 64
     max_attempt_seconds: float = 120.0
+    # The octets of every message those attempts recorded, in all (a message may be
+    # 64 KiB: the counts above alone would allow gigabytes).
+    max_recorded_octets: int = 32 * 1024 * 1024
     # Unparseable messages recorded as attempts of their own, per second; the others
     # are counted (``Stats.unparseable_unrecorded``).
     unparseable_records_per_second: int = 1

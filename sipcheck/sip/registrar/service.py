@@ -99,6 +99,7 @@ class RegistrarService:
                 max_open=limits.max_open_attempts,
                 max_messages=limits.max_attempt_messages,
                 max_age=limits.max_attempt_seconds,
+                max_octets=limits.max_recorded_octets,
             )
             if record
             else None
