@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 RENDER_QUEUE = 1000  # ended attempts waiting to be printed; more are dropped, counted
 RENDER_QUEUE_OCTETS = 32 * 1024 * 1024  # and the octets of their messages
 RENDER_SLICE = 0.02  # seconds of printing at a time
-RENDER_SHARE = 0.25  # of the time at most, while attempts wait
+RENDER_SHARE = 0.1  # of the time at most, while attempts wait
 TICK = 1.0  # seconds between counted lines (of one kind) at most
 
 
