@@ -15,6 +15,11 @@ bytes, arms that one timer and hands ended attempts to whoever prints them.
 
 With ``record=False`` (``--quiet``, load tests) nothing is kept per request: no Trace,
 no attempts, no timer; the counters still count.
+
+Whatever arrives, what the service keeps is bounded (``limits.py``): the stream framer
+(``framing.py``) stops a message over its limits (answered 413 or 513, the connection
+closed), the attempt book its attempts, and only the first unparseable message of each
+second is recorded. ``receive`` never raises.
 """
 
 from __future__ import annotations
