@@ -153,6 +153,9 @@ _sipcheck() {
             "sipcheck registrar --busy" |\
             "sipcheck registrar --retry-after" |\
             "sipcheck registrar --delay" |\
+            "sipcheck registrar --max-connections" |\
+            "sipcheck registrar --idle-timeout" |\
+            "sipcheck registrar --max-content-length" |\
             "sipcheck registrar --duration" |\
             "sipcheck registrar --pcap" |\
             "sipcheck sniff -i" |\
@@ -351,6 +354,9 @@ _sipcheck() {
             "sipcheck registrar --busy") : ;;
             "sipcheck registrar --retry-after") : ;;
             "sipcheck registrar --delay") : ;;
+            "sipcheck registrar --max-connections") : ;;
+            "sipcheck registrar --idle-timeout") : ;;
+            "sipcheck registrar --max-content-length") : ;;
             "sipcheck registrar --duration") : ;;
             "sipcheck registrar --pcap") _sipcheck_files ;;
             "sipcheck sniff -i") : ;;
@@ -433,7 +439,7 @@ _sipcheck() {
         "sipcheck options") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --count --interval --pcap --debug -h --help" ;;
         "sipcheck query") _sipcheck_words "--user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug -h --help" ;;
         "sipcheck register") _sipcheck_words "--expires --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --count --interval --pcap --debug -h --help" ;;
-        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --duration --json --quiet --pcap --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --max-connections --idle-timeout --max-content-length --duration --json --quiet --pcap --no-color -v --verbose --debug -h --help" ;;
         "sipcheck sniff") _sipcheck_words "-i --interface --port --filter --count --duration --pcap --json --no-color -v --verbose --debug -h --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug -h --help" ;;
         "sipcheck watch") _sipcheck_words "--accounts --only --expires --contact --refresh-margin --query-every --duration --exit-on-failure --on-change --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;

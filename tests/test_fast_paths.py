@@ -380,19 +380,38 @@ def test_held_responses_are_replayed_until_timer_j_then_purged() -> None:
     cache = fast.RetransmissionCache()
     request = parse_message(_REQUEST)
     assert isinstance(request, Request)
-    response = make_response(request, 401)
+    wire = make_response(request, 401).to_bytes()
     done = Attempt("REGISTER", ("192.0.2.1", 5060), "UDP", 0.0)
     done.call_id, done.cseq, done.aor, done.auth_user = "c", 1, "sip:a@b", "a"
-    cache.hold(("k",), response, done, 10.0)
+    cache.hold("k", wire, 401, "Unauthorized", done, 10.0)
     again = Attempt("REGISTER", ("192.0.2.1", 5060), "UDP", 11.0)
-    assert cache.replay(("k",), again, 11.0) is response
+    assert cache.replay("k", again, 11.0) is wire
     assert (again.call_id, again.cseq, again.aor, again.auth_user) == ("c", 1, "sip:a@b", "a")
+    assert (again.status, again.reason) == (401, "Unauthorized")
     until = 10.0 + fast.RETRANSMISSION_HOLD
-    assert cache.replay(("k",), again, until) is None
+    assert cache.replay("k", again, until) is None
     cache.purge(until - 1)
     assert len(cache) == 1
     cache.purge(until)
     assert len(cache) == 0
+
+
+def test_held_responses_are_bounded_by_count_and_leave_when_they_expire() -> None:
+    cache = fast.RetransmissionCache(limit=3)
+    done = Attempt("REGISTER", ("192.0.2.1", 5060), "UDP", 0.0)
+    for i in range(5):
+        cache.hold(f"k{i}", b"SIP/2.0 200 OK\r\n\r\n", 200, "OK", done, float(i))
+    assert len(cache) == 3  # the oldest two went first
+    assert cache.replay("k0", done, 5.0) is None and cache.replay("k4", done, 5.0) is not None
+    # No purge call: holding a new one lets the expired ones go.
+    cache.hold("late", b"x", 200, "OK", done, 3.0 + fast.RETRANSMISSION_HOLD)
+    assert len(cache) == 2  # k4 (held at 4.0) and late
+    # A key held again keeps its newer entry when the older one's time comes.
+    again = fast.RetransmissionCache(limit=10)
+    again.hold("k", b"old", 200, "OK", done, 0.0)
+    again.hold("k", b"new", 200, "OK", done, 20.0)
+    again.purge(fast.RETRANSMISSION_HOLD)
+    assert again.replay("k", done, fast.RETRANSMISSION_HOLD) == b"new"
 
 
 def test_via_parts_of_the_plain_and_the_general_shape_agree() -> None:

@@ -239,6 +239,49 @@ def test_stale_nonce_after_lifetime_sets_stale_true() -> None:
     assert response_of(fresh).status == 200
 
 
+def test_without_qop_a_nonce_is_bound_to_its_call_id_and_a_rising_cseq() -> None:
+    """A REGISTER captured with qop none, replayed with its CSeq or Call-ID edited: the
+    digest covers neither, so only the nonce's first Call-ID and CSeq can tell."""
+    registrar = make(qop=None)
+    first = response_of(send(registrar, register(1)))
+    assert challenges(first)[0].qop_options == ()
+    auth = answer(first)
+    assert "qop=" not in auth
+    assert response_of(send(registrar, register(2, auth=auth))).status == 200
+
+    def over_tcp(request: Request) -> RegistrarResult:
+        # (over UDP the same bytes again are a retransmission: answered from the cache)
+        return registrar.handle(request, T0 + 1, source=SOURCE, transport="TCP")
+
+    refused = {
+        "same request again": register(2, auth=auth),
+        "another Call-ID": register(2, auth=auth, call_id="edited-call-id"),
+        "another Call-ID and CSeq": register(7, auth=auth, call_id="edited-call-id"),
+        "a lower CSeq": register(1, auth=auth, branch="lower"),
+    }
+    for what, request in refused.items():
+        result = over_tcp(request)
+        assert response_of(result).status == 401, what
+        assert ids(result) == ["nonce-reused"], what
+        assert not challenges(response_of(result))[0].stale, what
+    # The client's own refresh (same Call-ID, higher CSeq) keeps working with the nonce;
+    # a replay shaped like one cannot be told from it (the --qop help says so).
+    assert response_of(over_tcp(register(3, auth=auth))).status == 200
+    assert ids(over_tcp(register(3, auth=auth, branch="again"))) == ["nonce-reused"]
+    # A fresh challenge answered in another Call-ID is fine.
+    other = response_of(send(registrar, register(1, call_id="second", branch="s1"), T0 + 2))
+    fresh = send(registrar, register(2, auth=answer(other), call_id="second", branch="s2"), T0 + 2)
+    assert response_of(fresh).status == 200
+
+
+def test_with_qop_a_nonce_may_serve_several_call_ids() -> None:
+    registrar = make()
+    first = response_of(send(registrar, register(1)))
+    assert response_of(send(registrar, register(2, auth=answer(first, nc=1)))).status == 200
+    other = send(registrar, register(1, auth=answer(first, nc=2), call_id="other", branch="o"))
+    assert response_of(other).status == 200
+
+
 def test_nonce_count_replay_is_refused() -> None:
     registrar = make()
     first = response_of(send(registrar, register(1)))
@@ -429,7 +472,9 @@ def test_retransmission_gets_the_same_response() -> None:
     request = register(2, auth=answer(first))
     ok = send(registrar, request)
     again = send(registrar, register(2, auth=answer(first)), T0 + 0.5)
-    assert again.response is ok.response and again.attempt.retransmission
+    assert again.wire is not None and again.wire == ok.wire and again.attempt.retransmission
+    assert again.response is not None and ok.response is not None
+    assert again.response.to_bytes() == ok.wire == ok.response.to_bytes()
     assert ids(again) == ["retransmission"]
     over_tcp = registrar.handle(request, T0 + 1, source=SOURCE, transport="TCP")
     assert ids(over_tcp) == ["nonce-count-reused"]
@@ -629,6 +674,16 @@ def test_nonce_manager() -> None:
     assert len(nonces) == 1
     nonces.purge(T0 + 31)
     assert len(nonces) == 0
+    # Without qop (nc None): bound to the first Call-ID, and to a rising CSeq.
+    b = nonces.issue(T0, "r")
+    assert nonces.check(b, T0, realm="r", call_id="c1", cseq=1) == "ok"
+    nonces.use(b, None, T0, call_id="c1", cseq=1)
+    assert nonces.check(b, T0, realm="r", call_id="c2", cseq=2) == "reused"
+    assert nonces.check(b, T0, realm="r", call_id="c1", cseq=1) == "reused"
+    assert nonces.check(b, T0, realm="r", call_id="c1", cseq=2) == "ok"
+    nonces.use(b, None, T0, call_id="c1", cseq=2)
+    assert nonces.check(b, T0, realm="r", call_id="c1", cseq=2) == "reused"
+    assert nonces.check(b, T0, realm="r", nc=1) == "ok"  # qop answers count on their own
 
 
 def test_nonce_eviction_never_allows_a_replay() -> None:

@@ -23,6 +23,19 @@ strongest first (RFC 8760). A challenge left unanswered for 4 s is reported
 with what was offered and what to try.
 
 \b
+Limits, so that no peer can make it hold more (the README lists them):
+TCP/TLS connections (--max-connections, 512 and at most half of ulimit -n;
+more are reset at once), closed after --idle-timeout (60 s) without a
+byte and TLS handshakes after 10 s; on TCP/TLS a header section of 64 KiB
+and a body of --max-content-length (64 KiB; more is answered 413 or 513
+and the connection closed); answers held for UDP retransmissions (65,536,
+32 s each), nonce counts (100,000, one --nonce-lifetime each), attempts
+in progress (2,000 and 32 MiB; 64 messages and 120 s each), bindings (100
+per AoR, 100,000 in all); attempts waiting to be printed (1,000 and 32
+MiB; more are counted, not shown). Unparseable messages: the first in each
+second is shown, the others counted in one line a second.
+
+\b
 Examples:
   sipcheck registrar --account alice:secret
   sipcheck registrar --listen 0.0.0.0:5060 --account 1001:1001-auth:s3cret
@@ -75,7 +88,10 @@ Examples:
     type=click.Choice(["auth", "auth-int", "both", "none"]),
     default="auth",
     show_default=True,
-    help="Quality of protection to offer.",
+    help="Quality of protection to offer. With none there is no nonce count: a nonce "
+    "is good for the Call-ID it was first answered in, with a rising CSeq, so a "
+    "captured REGISTER replayed with another Call-ID or an older CSeq is refused, but "
+    "one replayed in its Call-ID with a higher CSeq is not (use auth to stop that).",
 )
 @click.option("--min-expires", type=click.IntRange(1), default=60, show_default=True)
 @click.option("--max-expires", type=click.IntRange(1), default=3600, show_default=True)
@@ -115,6 +131,31 @@ Examples:
     type=click.FloatRange(min=0),
     default=0.0,
     help="Seconds to wait before each response.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1),
+    default=512,
+    show_default=True,
+    help="TCP and TLS connections open at once (kept under half of ulimit -n); more "
+    "are reset at once and counted.",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a TCP/TLS connection that sent nothing for this long.",
+)
+@click.option(
+    "--max-content-length",
+    type=click.IntRange(1),
+    default=65536,
+    show_default=True,
+    metavar="OCTETS",
+    help="Largest body on TCP/TLS; a larger Content-Length is answered 413 and the "
+    "connection closed.",
 )
 @click.option("--duration", type=click.FloatRange(min=0.1), help="Stop after this many seconds.")
 @click.option(

@@ -12,21 +12,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
-
+from sipcheck.cli.registrar_output import Listening, Printer, Reporter, banner, summary
 from sipcheck.errors import ConfigError
-from sipcheck.sip.registrar.attempts import AttemptLog, attempt_outcome
+from sipcheck.sip.registrar.attempts import AttemptLog
 from sipcheck.sip.registrar.authenticator import Account
 from sipcheck.sip.registrar.config import DEFAULT_ALGORITHMS, strongest_first
 from sipcheck.sip.registrar.core import Registrar, RegistrarConfig
+from sipcheck.sip.registrar.limits import Limits
 from sipcheck.sip.wire.hostport import parse_hostport
-from sipcheck.trace import Address
 
 if TYPE_CHECKING:
+    from sipcheck.net.stream_server import ServerLimits
     from sipcheck.sip.registrar.faults import Faults
 
 GC_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
@@ -97,7 +96,9 @@ def registrar_config(kw: Mapping[str, Any]) -> RegistrarConfig:
     qop = {"none": None, "both": "auth,auth-int"}.get(kw.get("qop") or "auth", kw.get("qop"))
     if kw.get("min_expires", 60) > kw.get("max_expires", 3600):
         raise ConfigError("--min-expires is larger than --max-expires")
+    limits = Limits(max_body_octets=kw.get("max_content_length") or Limits.max_body_octets)
     return RegistrarConfig(
+        limits=limits,
         realm=kw.get("realm"),
         accounts=accounts,
         challenge=kw.get("challenge") or "www",
@@ -127,12 +128,6 @@ def self_signed(directory: Path) -> tuple[str, str]:
     return str(cert), str(key)
 
 
-@dataclass(frozen=True)
-class Listening:
-    transport: str
-    address: Address
-
-
 async def start_server(
     config: RegistrarConfig,
     listen: list[tuple[str, int]],
@@ -142,6 +137,8 @@ async def start_server(
     record: bool,
     faults: Faults | None = None,
     tls_versions: tuple[str, str] = ("1.2", "1.3"),
+    limits: ServerLimits | None = None,
+    on_error: Callable[[Exception], None] | None = None,
 ) -> tuple[Any, list[Listening]]:
     """Start listeners (UDP and TCP per address, TLS on the next port up).
 
@@ -160,7 +157,9 @@ async def start_server(
         record=record,
         wall_start=time.time(),
     )
-    server = RegistrarServer(core, on_attempt=on_attempt)
+    server = RegistrarServer(
+        core, on_attempt=on_attempt, on_error=on_error, limits=limits, own_loop_errors=True
+    )
     context = None
     if tls_files is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -196,7 +195,13 @@ def run_registrar(kw: dict[str, Any]) -> int:
         retry_after=kw.get("retry_after", 30),
         delay=kw.get("delay", 0.0),
     )
-    printer = _Printer(kw)
+    from sipcheck.net.stream_server import ServerLimits
+
+    limits = ServerLimits(
+        max_connections=kw.get("max_connections") or ServerLimits.max_connections,
+        idle_timeout=kw.get("idle_timeout") or ServerLimits.idle_timeout,
+    )
+    printer = Printer(kw)
     with printer, tempfile.TemporaryDirectory(prefix="sipcheck-") as tmp:
         tls_files = None
         if kw.get("cert_file"):
@@ -204,7 +209,7 @@ def run_registrar(kw: dict[str, Any]) -> int:
         elif kw.get("self_signed"):
             tls_files = self_signed(Path(tmp))
         return asyncio.run(
-            _serve(config, listen, tls_files, versions, faults, printer, kw.get("duration"))
+            _serve(config, listen, tls_files, versions, faults, limits, printer, kw.get("duration"))
         )
 
 
@@ -219,19 +224,24 @@ async def _serve(
     tls_files: tuple[str, str] | None,
     versions: tuple[str, str],
     faults: Faults,
-    printer: _Printer,
+    limits: ServerLimits,
+    printer: Printer,
     duration: float | None,
 ) -> int:
+    reporter = Reporter(printer, debug=_debug())
     server, bound = await start_server(
         config,
         listen,
         tls_files=tls_files,
         tls_versions=versions,
-        on_attempt=printer.attempt if printer.wants_attempts else None,
+        on_attempt=reporter.attempt if printer.wants_attempts else None,
+        on_error=reporter.error,
         record=printer.wants_attempts,
         faults=faults,
+        limits=limits,
     )
-    printer.started(bound, config, versions)
+    printer.started(banner(bound, config, versions, server))
+    reporter.start(server)
     # Each request allocates and frees many small objects while the registrar holds
     # ~5 per answered request for Timer J (32 s); with the default gen0 threshold
     # (700) the collector runs every few dozen requests and walks the whole heap
@@ -255,87 +265,16 @@ async def _serve(
                 break
     finally:
         await server.close()
+        reporter.finish()
         gc.set_threshold(*thresholds)
-    printer.summary(server.stats)
+    import click
+
+    click.echo(summary(printer, server, reporter), err=printer.json)
     return 0
 
 
-class _Printer:
-    def __init__(self, kw: Mapping[str, Any]) -> None:
-        self.json = bool(kw.get("json_output"))
-        self.quiet = bool(kw.get("quiet"))
-        self.verbose = int(kw.get("verbose") or 0)
-        self.no_color = bool(kw.get("no_color"))
-        self.attempts = {"ok": 0, "failed": 0}
-        self.capture: Any = None  # --pcap FILE: each attempt's Trace is written there
-        if kw.get("pcap"):
-            from sipcheck.capture.writer import TraceWriter, open_pcap
+def _debug() -> bool:
+    """``--debug`` (or SIPCHECK_DEBUG): tracebacks of the errors counted."""
+    from sipcheck.cli import main
 
-            self.capture = TraceWriter(open_pcap(kw["pcap"]))
-        self.wants_attempts = not self.quiet or self.capture is not None
-
-    def __enter__(self) -> _Printer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.capture is not None:
-            self.capture.close()
-
-    def _console(self, stderr: bool = False) -> Any:
-        from sipcheck.cli.options import make_console
-
-        return make_console(self.no_color, stderr=stderr)
-
-    def started(
-        self, bound: list[Listening], config: RegistrarConfig, versions: tuple[str, str]
-    ) -> None:
-        low, high = versions
-        tls = f" (TLS {low} only)" if low == high else f" (TLS {low} to {high})"
-        lines = [
-            f"listening on {b.transport.upper()} {b.address}"
-            + (tls if b.transport == "tls" else "")
-            for b in bound
-        ]
-        accounts = ", ".join(sorted(config.accounts or {}))
-        lines.append(
-            f"accounts: {accounts}; challenge {401 if config.challenge == 'www' else 407}, "
-            f"algorithms {', '.join(config.algorithms)}, qop {config.qop or 'none'}"
-        )
-        lines.append("Ctrl-C stops")
-        # In --json mode stdout carries only JSON lines: this goes to stderr.
-        out = sys.stderr if self.json else sys.stdout
-        for line in lines:
-            click.echo(line, file=out)
-        out.flush()
-
-    def attempt(self, log: AttemptLog) -> None:
-        if self.capture is not None:
-            self.capture.write(log.trace)
-            if self.quiet:
-                return
-        outcome = attempt_outcome(log)
-        self.attempts["ok" if outcome.result != "failed" else "failed"] += 1
-        if self.json:
-            import json
-
-            from sipcheck.render.json_out import outcome_to_json
-
-            sys.stdout.write(json.dumps(outcome_to_json(log.trace, outcome)) + "\n")
-            sys.stdout.flush()
-            return
-        from sipcheck.render.ladder import render_ladder
-        from sipcheck.render.verdict import render_verdict
-
-        console = self._console()
-        console.print(render_ladder(log.trace, outcome, verbose=self.verbose, width=console.width))
-        console.print(render_verdict(outcome))
-
-    def summary(self, stats: Any) -> None:
-        by_status = ", ".join(f"{k}: {v}" for k, v in sorted(stats.responses.items()))
-        text = (
-            f"stopped: {stats.requests} requests ({by_status or 'no responses'}); "
-            f"attempts: {self.attempts['ok']} succeeded, {self.attempts['failed']} failed"
-        )
-        if stats.dropped:
-            text += f"; {stats.dropped} dropped on purpose"
-        click.echo(text, err=self.json)
+    return main._DEBUG.get()

@@ -231,6 +231,9 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l drop -r -f -d
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l busy -r -f -d 'Share answered 503'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l retry-after -r -f
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l delay -r -f -d 'Seconds to wait before each response'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l max-connections -r -f -d 'TCP and TLS connections open at once (kept under half of ulimit -n);...'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l idle-timeout -r -f -d 'Close a TCP/TLS connection that sent nothing for this long'
+complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l max-content-length -r -f -d 'Largest body on TCP/TLS; a larger Content-Length is answered 413 and...'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l duration -r -f -d 'Stop after this many seconds'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l json -d 'One JSON object per completed attempt (JSON lines)'
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l quiet -d 'Print nothing per request (for load tests)'

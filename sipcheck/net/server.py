@@ -4,7 +4,14 @@ Everything a request means (faults, framing, the Via stamp, the answer, the atte
 belongs to) is decided by ``sip.registrar.service.RegistrarService``; this module only
 moves bytes between the listeners and ``RegistrarService.receive``, sends what it
 returns (later, when it says so), arms the one timer ``next_timer`` asks for, and hands
-each ended attempt to ``on_attempt``.
+each ended attempt to ``on_attempt``. The stream listeners keep the connections within
+``ServerLimits`` (``stream_server.py``).
+
+Nothing here prints. What goes wrong is counted (``server_stats``, the core's
+``stats``) and the last error kept (``last_error``, handed to ``on_error`` too): an
+input that meets a bug, and (``own_loop_errors``) whatever asyncio would have logged
+with a traceback, so that a flood of bad input gives counted lines, not a traceback
+per datagram.
 """
 
 from __future__ import annotations
@@ -15,9 +22,17 @@ import math
 import socket
 import ssl
 from collections.abc import Callable, Iterable
-from typing import cast
+from typing import Any
 
 from sipcheck.errors import TransportError
+from sipcheck.net.stream_server import (
+    ServerLimits,
+    ServerStats,
+    StreamListener,
+    bind_stream,
+    connection_cap,
+    descriptor_limit,
+)
 from sipcheck.net.udp_server import UdpListener, bind_udp
 from sipcheck.sip.registrar.attempts import AttemptLog
 from sipcheck.sip.registrar.service import Output, RegistrarService, Stats
@@ -43,15 +58,32 @@ class RegistrarServer:
         core: RegistrarService,
         *,
         on_attempt: Callable[[AttemptLog], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+        limits: ServerLimits | None = None,
+        own_loop_errors: bool = False,
     ) -> None:
+        """``own_loop_errors``: the registrar is the loop's only user (the command), so
+        what asyncio reports goes to ``on_error`` and is counted, never printed."""
         self.core = core
         self.on_attempt = on_attempt
+        self.on_error = on_error
+        self.limits = limits or ServerLimits()
+        self.server_stats = ServerStats()
+        # Under half the descriptor limit, so that a flood of connections cannot take
+        # the descriptors UDP, TLS and the output need.
+        self.descriptors = descriptor_limit()
+        self.max_connections = connection_cap(self.limits.max_connections, self.descriptors)
+        self.last_error: Exception | None = None
         self.loop = asyncio.get_running_loop()
         self.t0 = self.loop.time()  # the core's now == 0
         self._closers: list[Callable[[], None]] = []
-        self._servers: list[asyncio.base_events.Server] = []
+        self._streams: list[StreamListener] = []
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
+        self._previous_handler = self.loop.get_exception_handler()
+        self._own_loop_errors = own_loop_errors
+        if own_loop_errors:
+            self.loop.set_exception_handler(self._loop_error)
 
     def now(self) -> float:
         return self.loop.time() - self.t0
@@ -71,10 +103,9 @@ class RegistrarServer:
             context = tls if transport == "tls" else None
             if transport == "tls" and context is None:
                 raise TransportError("TLS needs a certificate (--cert/--key or --self-signed)")
-            server = await self._stream_server(transport, host, port, context)
+            return await self._start_stream(transport, bind_stream(host, port), context)
         except OSError as exc:
             raise _listen_error(transport, host, port, exc) from exc
-        return self._keep(server)
 
     async def listen_udp_and_tcp(self, host: str, port: int) -> tuple[Address, Address]:
         """UDP and TCP on one port number.
@@ -99,13 +130,13 @@ class RegistrarServer:
             raise _listen_error("udp", host, port, exc) from exc
         number = int(sock.getsockname()[1])
         try:
-            server = await self._stream_server("tcp", host, number, None)
+            streams = bind_stream(host, number)
         except OSError as exc:
             sock.close()
             if pick_again and exc.errno == errno.EADDRINUSE:
                 raise _TcpPortTaken from exc
             raise _listen_error("tcp", host, number, exc) from exc
-        return await self._start_udp(sock), self._keep(server)
+        return await self._start_udp(sock), await self._start_stream("tcp", streams, None)
 
     async def _start_udp(self, sock: socket.socket) -> Address:
         listener = UdpListener(self.loop, sock, self.handle)
@@ -113,29 +144,30 @@ class RegistrarServer:
         self._closers.append(listener.close)
         return listener.local
 
-    async def _stream_server(
-        self, transport: str, host: str, port: int, context: ssl.SSLContext | None
-    ) -> asyncio.base_events.Server:
-        return await self.loop.create_server(
-            lambda: _StreamServerProtocol(self, transport), host, port, ssl=context
-        )
-
-    def _keep(self, server: asyncio.base_events.Server) -> Address:
-        self._servers.append(server)
-        sockname = server.sockets[0].getsockname()
-        return Address(str(sockname[0]), int(sockname[1]))
+    async def _start_stream(
+        self, transport: str, socks: list[socket.socket], context: ssl.SSLContext | None
+    ) -> Address:
+        listener = StreamListener(
+            self.loop, socks, transport, self._feed_stream, self.core.connection_lost,
+            limits=self.limits, stats=self.server_stats, context=context,
+            max_connections=self.max_connections,
+        )  # fmt: skip
+        await listener.start()
+        self._streams.append(listener)
+        return listener.local
 
     async def close(self) -> None:
         for close in self._closers:
             close()
-        for server in self._servers:
-            server.close()
-        for server in self._servers:
-            await server.wait_closed()
+        for listener in self._streams:
+            listener.close()
+        await asyncio.sleep(0)  # let the aborted connections report connection_lost
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._deliver(self.core.close(self.now()))
+        if self._own_loop_errors:
+            self.loop.set_exception_handler(self._previous_handler)
 
     # ------------------------------------------------------------ bytes
 
@@ -160,6 +192,8 @@ class RegistrarServer:
         out = self.core.receive(
             data, source=source, local=local, transport=transport, now=self.now()
         )
+        if out.error is not None:
+            self._error(out.error)
         for reply, delay in out.sends:
             if delay:
                 self.loop.call_later(delay, send, reply)
@@ -170,6 +204,32 @@ class RegistrarServer:
         if self.core.record:
             self._arm()
         return out
+
+    def _feed_stream(
+        self,
+        data: bytes,
+        source: Address,
+        local: Address,
+        transport: str,
+        send: Callable[[bytes], None],
+    ) -> bool:
+        return self.feed(data, source, local, transport, send).close
+
+    # ------------------------------------------------------------ errors
+
+    def _error(self, exc: Exception) -> None:
+        self.last_error = exc
+        if self.on_error is not None:
+            self.on_error(exc)
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # What asyncio would log with a traceback (an error in a callback, a transport
+        # failing): counted and kept, never printed per occurrence.
+        self.server_stats.loop_errors += 1
+        exc = context.get("exception")
+        if not isinstance(exc, Exception):
+            exc = RuntimeError(str(context.get("message") or "error in the event loop"))
+        self._error(exc)
 
     # ------------------------------------------------------------ the timer
 
@@ -193,29 +253,3 @@ class RegistrarServer:
         if self.on_attempt is not None:
             for log in logs:
                 self.on_attempt(log)
-
-
-class _StreamServerProtocol(asyncio.Protocol):
-    def __init__(self, server: RegistrarServer, transport_name: str) -> None:
-        self.server = server
-        self.transport_name = transport_name
-        self.transport: asyncio.Transport | None = None
-        self.peer = Address("", 0)
-        self.local = Address("", 0)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-        peer = transport.get_extra_info("peername")
-        sock = transport.get_extra_info("sockname")
-        self.peer = Address(str(peer[0]), int(peer[1]))
-        self.local = Address(str(sock[0]), int(sock[1]))
-
-    def data_received(self, data: bytes) -> None:
-        transport = self.transport
-        assert transport is not None
-        out = self.server.feed(data, self.peer, self.local, self.transport_name, transport.write)
-        if out.close:
-            transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.server.core.connection_lost(self.peer, self.local, self.transport_name)

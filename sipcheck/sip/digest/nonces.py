@@ -9,11 +9,15 @@ a nonce and with it a nonce-count sequence. Binding the realm means a nonce issu
 one realm does not verify for another.
 
 What must be remembered is the highest nonce count seen per nonce (RFC 7616 §3.4: a
-count that does not increase is a replay). Only nonces that were answered correctly are
-remembered, and only for ``lifetime`` after their first use: after that the nonce is
-stale anyway, so forgetting it cannot let a replay through. When ``max_tracked`` forces
-an earlier eviction, nonces as old as the evicted one are reported stale, so memory stays
-bounded without ever accepting a replay.
+count that does not increase is a replay). An answer without qop has no count: then
+the nonce is bound to the Call-ID it was first answered with, and to the highest CSeq
+answered with it, so a captured request replayed with another Call-ID (or with a CSeq
+not higher) is refused. (A replay with the same Call-ID and a higher CSeq cannot be
+told from the client's own refresh: only qop stops that.) Only nonces that were
+answered correctly are remembered, and only for ``lifetime`` after their first use:
+after that the nonce is stale anyway, so forgetting it cannot let a replay through.
+When ``max_tracked`` forces an earlier eviction, nonces as old as the evicted one are
+reported stale, so memory stays bounded without ever accepting a replay.
 
 Time is the caller's ``now`` (a monotonic clock, in seconds); nothing here reads a clock.
 """
@@ -27,7 +31,7 @@ import struct
 from collections import deque
 from typing import Literal
 
-NonceStatus = Literal["ok", "stale", "invalid", "replay"]
+NonceStatus = Literal["ok", "stale", "invalid", "replay", "reused"]
 
 _PACK = struct.Struct(">qI")  # milliseconds, serial
 _MAC_LEN = 18
@@ -48,7 +52,7 @@ class NonceManager:
 
     __slots__ = ("_counts", "_floor_ms", "_lifetime", "_mac", "_max", "_order", "_serial")
 
-    def __init__(self, secret: bytes, lifetime: float, *, max_tracked: int = 1_000_000) -> None:
+    def __init__(self, secret: bytes, lifetime: float, *, max_tracked: int = 100_000) -> None:
         if not secret:
             raise ValueError("the nonce secret must not be empty")
         if lifetime <= 0:
@@ -58,8 +62,9 @@ class NonceManager:
         self._lifetime = lifetime
         self._max = max_tracked
         self._serial = 0
-        # nonce -> (highest nonce count seen, issue time in ms)
-        self._counts: dict[str, tuple[int, int]] = {}
+        # nonce -> (highest nonce count seen or -1, issue time in ms, the Call-ID of its
+        # first answer without qop or None, the highest CSeq answered without qop)
+        self._counts: dict[str, tuple[int, int, str | None, int]] = {}
         # (first use, nonce) in first-use order, for purging from the old end
         self._order: deque[tuple[float, str]] = deque()
         self._floor_ms = -(2**63)  # nonces issued at or before this are stale
@@ -94,37 +99,67 @@ class NonceManager:
         return ms
 
     def check(
-        self, nonce: str, now: float, *, realm: str = "", nc: int | None = None
+        self,
+        nonce: str,
+        now: float,
+        *,
+        realm: str = "",
+        nc: int | None = None,
+        call_id: str | None = None,
+        cseq: int = 0,
     ) -> NonceStatus:
-        """``ok``, ``stale`` (ours but too old), ``invalid`` (not ours, or altered), or
-        ``replay`` (``nc`` is not higher than a count already used with this nonce)."""
+        """``ok``, ``stale`` (ours but too old), ``invalid`` (not ours, or altered),
+        ``replay`` (``nc`` is not higher than a count already used with this nonce), or
+        ``reused`` (an answer without qop, ``nc`` None: the nonce was answered with
+        another Call-ID, or with this one and a CSeq as high)."""
         issued = self._issued_ms(nonce, realm)
         now_ms = now * 1000
         if issued is None or issued > now_ms + _FUTURE_SLACK_MS:
             return "invalid"
         if now_ms - issued > self._lifetime * 1000 or issued <= self._floor_ms:
             return "stale"
-        if nc is not None:
-            seen = self._counts.get(nonce)
-            if seen is not None and nc <= seen[0]:
-                return "replay"
-        return "ok"
-
-    def use(self, nonce: str, nc: int, now: float) -> None:
-        """Record that ``nc`` was used with ``nonce`` (after ``check`` said ``ok``)."""
-        self.purge(now)
         seen = self._counts.get(nonce)
         if seen is not None:
-            if nc > seen[0]:
-                self._counts[nonce] = (nc, seen[1])
+            if nc is not None:
+                if nc <= seen[0]:
+                    return "replay"
+            elif (
+                call_id is not None
+                and seen[2] is not None
+                and (call_id != seen[2] or cseq <= seen[3])
+            ):
+                return "reused"
+        return "ok"
+
+    def use(
+        self, nonce: str, nc: int | None, now: float, *, call_id: str | None = None, cseq: int = 0
+    ) -> None:
+        """Record that ``nonce`` was answered (after ``check`` said ``ok``): with count
+        ``nc``, or without qop (``nc`` None) in ``call_id`` with ``cseq``."""
+        self.purge(now)
+        counts = self._counts
+        seen = counts.get(nonce)
+        if seen is not None:
+            count, ms, first, high = seen
+            if nc is not None:
+                count = max(count, nc)
+            elif call_id is not None:
+                if first is None:
+                    first, high = call_id, cseq
+                elif first == call_id:
+                    high = max(high, cseq)
+            counts[nonce] = (count, ms, first, high)
             return
         raw = base64.urlsafe_b64decode(nonce)
-        ms: int = _PACK.unpack(raw[: _PACK.size])[0]
-        self._counts[nonce] = (nc, ms)
+        issued: int = _PACK.unpack(raw[: _PACK.size])[0]
+        if nc is not None:
+            counts[nonce] = (nc, issued, None, 0)
+        else:
+            counts[nonce] = (-1, issued, call_id, cseq)
         self._order.append((now, nonce))
-        while len(self._counts) > self._max:
+        while len(counts) > self._max:
             _, old = self._order.popleft()
-            entry = self._counts.pop(old, None)
+            entry = counts.pop(old, None)
             if entry is not None:
                 self._floor_ms = max(self._floor_ms, entry[1])
 

@@ -32,6 +32,9 @@ SEVERITY: dict[str, Severity] = {
     "qop-missing": "warning",
     "digest-uri-mismatch": "warning",
     "nonce-count-reused": "error",
+    "nonce-reused": "error",
+    "message-too-large": "error",
+    "too-many-bindings": "error",
     "interval-too-brief": "error",
     "aor-not-allowed": "error",
     "aor-not-found": "error",
@@ -89,7 +92,10 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True)
 class RegistrarResult:
-    """``response`` is None when nothing must be sent (unparseable bytes, ACK)."""
+    """``response`` is None when nothing must be sent (unparseable bytes, ACK);
+    ``wire`` is its octets when the core serialized it already (to hold it for
+    retransmissions), so that the caller need not serialize it again."""
 
     response: Response | None
     attempt: Attempt
+    wire: bytes | None = None

@@ -7,6 +7,12 @@ was wrong (it rarely recovers), when a challenge stays unanswered for
 ``NO_ANSWER_SECONDS``, or after ``IDLE_SECONDS`` of silence. ``attempt_outcome`` says
 what the client did wrong, from that record alone.
 
+What the book holds is bounded (``Limits``): at most ``max_open`` attempts (a new
+Call-ID past that ends the oldest open attempt) holding ``max_octets`` of messages in
+all (past that the oldest end), ``max_messages`` messages per attempt and
+``max_age`` seconds per attempt (then it ends, and the Call-ID's next request starts
+a new one). Each of those early ends counts in ``cut_short``.
+
 Pure: time is the caller's ``now``; ``next_timer`` says when ``expire`` is due.
 """
 
@@ -39,6 +45,7 @@ class AttemptLog:
     started: float = 0.0  # the server's clock when the first request came
     last_seen: float = 0.0
     ended: float | None = None  # the server's clock when the attempt was handed over
+    octets: int = 0  # of the messages recorded
 
 
 # Registrar-side ids that describe normal protocol, not a client mistake.
@@ -134,10 +141,21 @@ class AttemptBook:
         *,
         no_answer: float = NO_ANSWER_SECONDS,
         idle: float = IDLE_SECONDS,
+        max_open: int = 2_000,
+        max_messages: int = 64,
+        max_age: float = 120.0,
+        max_octets: int = 32 * 1024 * 1024,
     ) -> None:
         self.wall_start = wall_start  # the wall-clock time of now == 0
         self.no_answer = no_answer
         self.idle = idle
+        self.max_open = max_open
+        self.max_messages = max_messages
+        self.max_age = max_age
+        self.max_octets = max_octets
+        self.octets = 0  # recorded by the open attempts
+        self.cut_short = 0
+        # by Call-ID, in the order the attempts began (the first is the oldest)
         self._open: dict[str, AttemptLog] = {}
         # (deadline, serial, call_id); an entry is stale once its attempt moved on.
         self._deadlines: list[tuple[float, int, str]] = []
@@ -157,45 +175,71 @@ class AttemptBook:
         transport: str,
         now: float,
         delay: float = 0.0,
-    ) -> AttemptLog | None:
-        """Add a request and its response; the attempt if this ended it."""
+    ) -> tuple[AttemptLog, ...]:
+        """Add a request and its response; the attempts this ended (this one, and the
+        oldest open one when this one is new and ``max_open`` are open)."""
         key = call_id or f"?{source}"
         log = self._open.get(key)
+        ended: list[AttemptLog] = []
         if log is None:
+            if len(self._open) >= self.max_open:
+                self.cut_short += 1
+                ended.append(self._end(next(iter(self._open)), now))
             log = AttemptLog(key, Trace(wall_start=self.wall_start + now), started=now)
             self._open[key] = log
         at = now - log.started
         retrans = attempt.retransmission
-        log.trace.add(TraceEntry("in", at, local, source, transport, data, retrans))
-        log.trace.add(TraceEntry("out", at + delay, local, source, transport, out, retrans))
+        entries = log.trace.entries
+        entries.append(TraceEntry("in", at, local, source, transport, data, retrans))
+        entries.append(TraceEntry("out", at + delay, local, source, transport, out, retrans))
         log.requests.append(attempt)
         log.last_seen = now
+        size = len(data) + len(out)
+        log.octets += size
+        self.octets += size
         # A challenge or a 423 is normally followed by a better request; a mistake in
         # the client's answer ends the attempt (it rarely recovers).
         finished = attempt.status not in (401, 407, 423) or any(
             m.severity == "error" and m.id != "interval-too-brief" for m in attempt.mistakes
         )
+        if not finished and (len(entries) >= self.max_messages or at >= self.max_age):
+            self.cut_short += 1
+            finished = True
         if finished:
-            return self._end(key, now)
-        self._serial += 1
-        heapq.heappush(self._deadlines, (self._deadline(log), self._serial, key))
-        return None
+            ended.append(self._end(key, now))
+        else:
+            self._serial += 1
+            deadlines = self._deadlines
+            heapq.heappush(deadlines, (self._deadline(log), self._serial, key))
+            if len(deadlines) > 4 * self.max_open + 64:
+                # Stale entries (attempts that moved on) leave lazily; a busy book rebuilds.
+                self._deadlines = [(self._deadline(v), 0, k) for k, v in self._open.items()]
+                heapq.heapify(self._deadlines)
+        while self.octets > self.max_octets and self._open:
+            self.cut_short += 1  # the oldest first (this one too, when it is alone)
+            ended.append(self._end(next(iter(self._open)), now))
+        return tuple(ended)
 
-    def unparseable(
+    def single(
         self,
         data: bytes,
-        error: SipParseError,
+        out: bytes,
+        note: str,
         attempt: Attempt,
         source: Address,
         local: Address,
         transport: str,
         now: float,
     ) -> AttemptLog:
-        """A message that cannot be answered: an attempt of its own, ended at once."""
+        """A message that ends its attempt at once (unparseable, too large): an attempt
+        of its own, with the response sent (``out``, or b"" for none)."""
         log = AttemptLog(f"?{source}", Trace(wall_start=self.wall_start + now), started=now)
-        log.trace.add(TraceEntry("in", 0.0, local, source, transport, data, note=str(error)))
+        log.trace.add(TraceEntry("in", 0.0, local, source, transport, data, note=note))
+        if out:
+            log.trace.add(TraceEntry("out", 0.0, local, source, transport, out))
         log.requests.append(attempt)
         log.last_seen = log.ended = now
+        log.octets = len(data) + len(out)
         return log
 
     def next_timer(self) -> float | None:
@@ -231,4 +275,5 @@ class AttemptBook:
     def _end(self, key: str, now: float) -> AttemptLog:
         log = self._open.pop(key)
         log.ended = now
+        self.octets -= log.octets
         return log

@@ -180,7 +180,8 @@ class Authenticator:
                 f"{','.join(self.qop_options)} (RFC 7616 §3.4 requires it; without it there "
                 "is no nonce count and no replay protection)",
             )
-        state = self.nonces.check(creds.nonce, now, realm=realm, nc=nc)
+        call_id, cseq = attempt.call_id, attempt.cseq or 0
+        state = self.nonces.check(creds.nonce, now, realm=realm, nc=nc, call_id=call_id, cseq=cseq)
         if state == "invalid":
             attempt.add(
                 "invalid-nonce",
@@ -193,6 +194,15 @@ class Authenticator:
                 "nonce-count-reused",
                 f"nonce count nc={creds.nc} was already used with this nonce; each request "
                 "must increase it (RFC 7616 §3.4)",
+            )
+            return self.challenge(realm, now)
+        if state == "reused":
+            attempt.add(
+                "nonce-reused",
+                "this nonce was already answered for another Call-ID, or for this Call-ID "
+                "with a CSeq as high: an answer without qop has no nonce count, so a nonce "
+                "is good for one Call-ID and a rising CSeq only (a replayed or edited "
+                "request?); answer with qop=auth for replay protection",
             )
             return self.challenge(realm, now)
         account = self.accounts.get(creds.username)
@@ -227,6 +237,5 @@ class Authenticator:
                 "stale=true (the client should retry without asking for the password)",
             )
             return self.challenge(realm, now, stale=True)
-        if nc is not None:
-            self.nonces.use(creds.nonce, nc, now)
+        self.nonces.use(creds.nonce, nc, now, call_id=call_id, cseq=cseq)
         return creds.username

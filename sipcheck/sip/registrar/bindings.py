@@ -63,10 +63,11 @@ def contact_key(uri: Uri) -> str:
 class BindingStore:
     """AoR -> contact key -> Binding."""
 
-    __slots__ = ("_aors",)
+    __slots__ = ("_aors", "_count")
 
     def __init__(self) -> None:
         self._aors: dict[str, dict[str, Binding]] = {}
+        self._count = 0  # bindings held, live or expired but not yet purged
 
     def bindings(self, aor: str, now: float) -> list[Binding]:
         """The live bindings of ``aor``, oldest registration first."""
@@ -90,18 +91,24 @@ class BindingStore:
         table = self._aors.get(aor)
         if table is None:
             self._aors[aor] = {key: binding}
+            self._count += 1
         else:
+            if key not in table:
+                self._count += 1
             table[key] = binding
 
     def remove(self, aor: str, key: str) -> None:
         table = self._aors.get(aor)
         if table is not None:
-            table.pop(key, None)
+            if table.pop(key, None) is not None:
+                self._count -= 1
             if not table:
                 del self._aors[aor]
 
     def remove_all(self, aor: str) -> None:
-        self._aors.pop(aor, None)
+        table = self._aors.pop(aor, None)
+        if table is not None:
+            self._count -= len(table)
 
     def purge(self, now: float) -> int:
         """Drop expired bindings (and empty AoRs); return how many were dropped."""
@@ -114,10 +121,11 @@ class BindingStore:
             dropped += len(dead)
             if not table:
                 del self._aors[aor]
+        self._count -= dropped
         return dropped
 
     def aors(self) -> Iterator[str]:
         return iter(list(self._aors))
 
     def __len__(self) -> int:
-        return sum(len(t) for t in self._aors.values())
+        return self._count

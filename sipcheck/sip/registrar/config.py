@@ -9,6 +9,7 @@ from typing import Literal
 from sipcheck.errors import ConfigError
 from sipcheck.sip.digest.compute import DEFAULT_ALGORITHM_PREFERENCE, is_supported_algorithm
 from sipcheck.sip.registrar.authenticator import Account
+from sipcheck.sip.registrar.limits import DEFAULT_LIMITS, Limits
 
 # One MD5 challenge by default: every client answers MD5, and some (sipsak 0.9.8,
 # SIPp 3.6, baresip 1.0) give up at a first challenge they cannot answer.
@@ -63,6 +64,7 @@ class RegistrarConfig:
     server: str = "sipcheck"
     domains: frozenset[str] | None = None
     absorb_retransmissions: bool = True
+    limits: Limits = DEFAULT_LIMITS  # every bound on what the core keeps (limits.py)
 
     def __post_init__(self) -> None:
         if self.challenge not in ("www", "proxy"):

@@ -39,6 +39,7 @@ from sipcheck.sip.registrar.register_flow import SUPPORTED_OPTIONS, RegisterFlow
 from sipcheck.sip.registrar.responses import make_response
 from sipcheck.sip.wire.grammar import is_uint, parse_uint
 from sipcheck.sip.wire.message import Request, Response
+from sipcheck.sip.wire.parser import parse_message
 
 ALLOW = "REGISTER, OPTIONS"
 SUPPORTED = tuple(sorted(SUPPORTED_OPTIONS))
@@ -52,7 +53,10 @@ __all__ = [
 class Registrar:
     def __init__(self, config: RegistrarConfig, secret: bytes) -> None:
         self.config = config
-        self.nonces = NonceManager(secret, config.nonce_lifetime)
+        limits = config.limits
+        self.nonces = NonceManager(
+            secret, config.nonce_lifetime, max_tracked=limits.max_tracked_nonces
+        )
         self.store = BindingStore()
         accounts = None
         if config.accounts is not None:
@@ -70,7 +74,7 @@ class Registrar:
         )
         self._flow = RegisterFlow(config, self.store, self.auth if accounts is not None else None)
         self._server = ("Server", config.server)
-        self._retransmissions = RetransmissionCache()
+        self._retransmissions = RetransmissionCache(limits.max_held_responses)
         self._next_purge = 0.0
 
     # --- entry points ------------------------------------------------------------------
@@ -88,7 +92,7 @@ class Registrar:
         if now >= self._next_purge:
             self.purge(now)
         idx = index_headers(request.headers)
-        key: tuple[str, ...] | None = None
+        key: str | None = None
         # Only UDP retransmits requests (RFC 3261 §17.1.2.2, Timer E).
         if (
             self.config.absorb_retransmissions
@@ -97,21 +101,25 @@ class Registrar:
         ):
             key = transaction_key(request, idx)
             if key is not None:
-                response = self._retransmissions.replay(key, attempt, now)
-                if response is not None:
+                wire = self._retransmissions.replay(key, attempt, now)
+                if wire is not None:
                     attempt.retransmission = True
                     attempt.add("retransmission", "a retransmission: the last response is resent")
-                    return self._finish(response, attempt)
+                    held = parse_message(wire)  # our own octets: they parse
+                    assert isinstance(held, Response)
+                    return RegistrarResult(held, attempt, wire)
         reply = self._dispatch(request, idx, attempt, now, wall_time)
         if reply is None:
             return RegistrarResult(None, attempt)
         response = make_response(
             request, reply.status, reply.reason, headers=[*reply.headers, self._server]
         )
-        result = self._finish(response, attempt)
-        if key is not None:
-            self._retransmissions.hold(key, response, attempt, now)
-        return result
+        attempt.status, attempt.reason = response.status, response.reason
+        if key is None:
+            return RegistrarResult(response, attempt)
+        wire = response.to_bytes()
+        self._retransmissions.hold(key, wire, response.status, response.reason, attempt, now)
+        return RegistrarResult(response, attempt, wire)
 
     def bindings(self, aor: str, now: float) -> list[Binding]:
         return self.store.bindings(aor, now)
@@ -187,8 +195,3 @@ class Registrar:
             # RFC 3261 §8.1.1.5
             return f"CSeq method {cseq_method.strip()!r} differs from {request.method}"
         return None
-
-    def _finish(self, response: Response | None, attempt: Attempt) -> RegistrarResult:
-        if response is not None:
-            attempt.status, attempt.reason = response.status, response.reason
-        return RegistrarResult(response, attempt)

@@ -37,13 +37,12 @@ from sipcheck.sip.wire.auth import CREDENTIAL_FIELDS, Challenge, Credentials, fo
 from sipcheck.sip.wire.fields import parse_via, plain_via
 from sipcheck.sip.wire.grammar import bad_char
 from sipcheck.sip.wire.headers import Headers, split_list
-from sipcheck.sip.wire.message import Request, Response
+from sipcheck.sip.wire.message import Request
 from sipcheck.sip.wire.uri import NameAddr, Params, SipUri, Uri, parse_name_addr, parse_uri
 
 _MAX_CACHE = 4096
 _MAX_ACCOUNT_CACHE = 10_000
 RETRANSMISSION_HOLD = 32.0  # Timer J for UDP: 64*T1 (RFC 3261 §17.2.2)
-_MAX_RETRANSMISSION_CACHE = 200_000
 
 # --- header fields ---------------------------------------------------------------------
 
@@ -287,11 +286,15 @@ def via_parts(value: str) -> tuple[str, str, list[str]] | None:
 
 # --- retransmissions -----------------------------------------------------------------------
 
-_Key = tuple[str, ...]
-# (held until, response, call_id, cseq, aor, auth_user): a flat tuple rather than the
-# whole result, because a busy registrar holds hundreds of thousands of these and the
-# garbage collector visits each object.
-_Held = tuple[float, Response, str | None, int | None, str | None, str | None]
+# One string per transaction: the matching fields joined with CRLF, which no header
+# value, Request-URI or method can hold (the parser splits lines there). One object
+# instead of a tuple of six keeps the cache small: it holds up to
+# ``Limits.max_held_responses`` of these.
+_Key = str
+# (held until, the response as sent, status, reason, call_id, cseq, aor, auth_user):
+# the wire bytes, not the Response (a third of the memory), in a flat tuple, because
+# the garbage collector visits each object.
+_Held = tuple[float, bytes, int, str, str | None, int | None, str | None, str | None]
 
 
 def transaction_key(request: Request, idx: dict[str, list[str]]) -> _Key | None:
@@ -302,51 +305,66 @@ def transaction_key(request: Request, idx: dict[str, list[str]]) -> _Key | None:
     top = vias[0]
     if "," in top:
         top = split_list(top)[0]
-    return (
-        request.method,
-        top,
-        request.uri,
-        (idx.get("call-id") or [""])[0],
-        (idx.get("cseq") or [""])[0],
-        (idx.get("from") or [""])[0],
+    return "\r\n".join(
+        (
+            request.method,
+            top,
+            request.uri,
+            (idx.get("call-id") or [""])[0],
+            (idx.get("cseq") or [""])[0],
+            (idx.get("from") or [""])[0],
+        )
     )
 
 
 class RetransmissionCache:
-    """Responses by transaction key, each held for ``RETRANSMISSION_HOLD`` seconds."""
+    """Responses by transaction key, each held for ``RETRANSMISSION_HOLD`` seconds at
+    most, and ``limit`` of them at most (the oldest go first)."""
 
-    __slots__ = ("_held", "_order")
+    __slots__ = ("_held", "_limit", "_order")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 65_536) -> None:
         self._held: dict[_Key, _Held] = {}
         self._order: deque[tuple[float, _Key]] = deque()
+        self._limit = limit
 
-    def replay(self, key: _Key, attempt: Attempt, now: float) -> Response | None:
+    def replay(self, key: _Key, attempt: Attempt, now: float) -> bytes | None:
         """The response held for ``key``, with ``attempt`` filled in; None if none is."""
         held = self._held.get(key)
         if held is None or held[0] <= now:
             return None
-        _, response, attempt.call_id, attempt.cseq, attempt.aor, attempt.auth_user = held
-        return response
+        (
+            _, wire, attempt.status, attempt.reason,
+            attempt.call_id, attempt.cseq, attempt.aor, attempt.auth_user,
+        ) = held  # fmt: skip
+        return wire
 
-    def hold(self, key: _Key, response: Response, attempt: Attempt, now: float) -> None:
+    def hold(
+        self, key: _Key, wire: bytes, status: int, reason: str, attempt: Attempt, now: float
+    ) -> None:
         until = now + RETRANSMISSION_HOLD
-        self._held[key] = (
-            until, response, attempt.call_id, attempt.cseq, attempt.aor, attempt.auth_user
+        held = self._held
+        held[key] = (
+            until, wire, status, reason,
+            attempt.call_id, attempt.cseq, attempt.aor, attempt.auth_user,
         )  # fmt: skip
         order = self._order
         order.append((until, key))
-        while len(order) > _MAX_RETRANSMISSION_CACHE:
-            _, old = order.popleft()
-            self._held.pop(old, None)
+        # Expired entries leave as new ones come (amortised O(1)), not at a periodic
+        # purge: between purges a busy registrar would hold many times Timer J's worth.
+        while order and (order[0][0] <= now or len(order) > self._limit):
+            self._forget(*order.popleft())
 
     def purge(self, now: float) -> None:
         order = self._order
         while order and order[0][0] <= now:
-            _, key = order.popleft()
-            held = self._held.get(key)
-            if held is not None and held[0] <= now:
-                del self._held[key]
+            self._forget(*order.popleft())
+
+    def _forget(self, until: float, key: _Key) -> None:
+        # A key held again later has a newer entry, which stays.
+        held = self._held.get(key)
+        if held is not None and held[0] == until:
+            del self._held[key]
 
     def __len__(self) -> int:
         return len(self._held)

@@ -196,6 +196,9 @@ class RegisterFlow:
             # RFC 3261 §10.3 step 7: same Call-ID and a CSeq not higher: refuse it all.
             if old is not None and old.call_id == call_id and cseq <= old.cseq:
                 return self._out_of_order(attempt, old)
+        refusal = self._over_limit(attempt, aor, changes, now)
+        if refusal is not None:
+            return refusal
         path = tuple(idx.get("path", ())) if self._wants_path(idx) else ()
         source, transport = attempt.source, attempt.transport
         for key, text, params, granted in changes:
@@ -208,6 +211,46 @@ class RegisterFlow:
                     Binding(text, params, now + granted, call_id, cseq, source, transport, path),
                 )
         return self._ok(idx, aor, now, wall_time)
+
+    def _over_limit(
+        self,
+        attempt: Attempt,
+        aor: str,
+        changes: list[tuple[str, str, tuple[tuple[str, str | None], ...], int]],
+        now: float,
+    ) -> Reply | None:
+        """503 when the new bindings would pass ``max_bindings_per_aor`` or
+        ``max_bindings`` (memory stays bounded whoever registers)."""
+        store = self.store
+        if not any(granted for _, _, _, granted in changes):
+            return None  # removals only
+        live = {key for key, _ in store.live_items(aor, now)}
+        final = set(live)
+        for key, _, _, granted in changes:  # as the update will apply them, in order
+            if granted:
+                final.add(key)
+            else:
+                final.discard(key)
+        after, new = len(final), len(final - live)
+        limits = self.config.limits
+        if after > limits.max_bindings_per_aor:
+            attempt.add(
+                "too-many-bindings",
+                f"{aor} would have {after} bindings; this registrar keeps "
+                f"{limits.max_bindings_per_aor} per AoR at most (remove old ones with "
+                "Expires: 0, or Contact: * with Expires: 0)",
+            )
+            return Reply(503, "Too Many Registered Contacts")
+        if new and len(store) + new > limits.max_bindings:
+            store.purge(now)
+            if len(store) + new > limits.max_bindings:
+                attempt.add(
+                    "too-many-bindings",
+                    f"this registrar holds {len(store)} bindings, its limit of "
+                    f"{limits.max_bindings}: no new ones until some expire",
+                )
+                return Reply(503, "Too Many Registered Contacts")
+        return None
 
     @staticmethod
     def _wants_path(idx: dict[str, list[str]]) -> bool:

@@ -27,6 +27,7 @@ REASONS: dict[int, str] = {
     405: "Method Not Allowed",
     407: "Proxy Authentication Required",
     408: "Request Timeout",
+    413: "Request Entity Too Large",
     416: "Unsupported URI Scheme",
     420: "Bad Extension",
     423: "Interval Too Brief",
@@ -38,6 +39,7 @@ REASONS: dict[int, str] = {
     501: "Not Implemented",
     503: "Service Unavailable",
     505: "Version Not Supported",
+    513: "Message Too Large",
 }
 
 # RFC 3261 §8.2.6.2: these are copied from the request into every response.

@@ -1,0 +1,169 @@
+"""Cutting a TCP or TLS byte stream into messages (RFC 3261 §18.3), within limits.
+
+The registrar's own framer, because a server must bound what one peer can make it
+hold: a header section may grow to ``max_header_octets`` and a Content-Length may
+announce ``max_body_octets``; past either, ``feed`` stops and sets ``oversized``
+(the registrar answers 513 or 413 when it can, and closes the connection). It is
+also linear: each octet is searched for the end of the header section once, however
+the stream is split, where re-searching the whole buffer at every read would make a
+slow sender of a long header cost quadratic time.
+
+Otherwise it frames as ``sipcheck.sip.wire.parser.StreamFramer`` does: CRLF
+keep-alives between messages are skipped and counted (RFC 5626 §3.5.1), the header
+section ends at the first empty line (CRLF CRLF, or LF LF), the first Content-Length
+(or ``l``) field gives the body's size, and a stream without one cannot be framed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sipcheck.errors import SipParseError
+
+_CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
+_MAX_DIGITS = 18  # more digits than this are over any limit (and int() stays cheap)
+
+
+@dataclass(frozen=True, slots=True)
+class Oversized:
+    """A message over a limit: its complete header lines so far, and which limit."""
+
+    head: bytes  # the header section (``body``), or its complete lines so far (``header``)
+    what: str  # "header" | "body"
+    size: str  # the header section's octets so far, or the Content-Length as sent
+    limit: int
+
+    def describe(self) -> str:
+        if self.what == "body":
+            return (
+                f"Content-Length {self.size} is over this registrar's limit of "
+                f"{self.limit} octets on a stream"
+            )
+        return (
+            f"the header section grew past this registrar's limit of {self.limit} octets "
+            f"({self.size} octets without an empty line)"
+        )
+
+
+def _header_end(buf: bytearray, start: int) -> tuple[int, int]:
+    """(end of the header section, start of the body), or (-1, -1)."""
+    crlf = buf.find(b"\r\n\r\n", start)
+    lf = buf.find(b"\n\n", start)
+    if crlf >= 0 and (lf < 0 or crlf + 1 <= lf):
+        return crlf, crlf + 4
+    if lf >= 0:
+        return lf, lf + 2
+    return -1, -1
+
+
+class BoundedFramer:
+    __slots__ = (
+        "_body_end",
+        "_buffer",
+        "_max_body",
+        "_max_header",
+        "_newlines",
+        "_scan",
+        "oversized",
+        "pings",
+    )
+
+    def __init__(self, max_header_octets: int, max_body_octets: int) -> None:
+        self._buffer = bytearray()
+        self._max_header = max_header_octets
+        self._max_body = max_body_octets
+        self._scan = -1  # where the search for the header end resumes; -1: between messages
+        self._body_end = -1  # where the current message ends, once its header is complete
+        self._newlines = 0
+        self.pings = 0
+        self.oversized: Oversized | None = None
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add received octets; return every complete message's octets.
+
+        Raises SipParseError when the stream cannot be framed; stops at a message over
+        a limit (``oversized`` says which; nothing more is framed after it)."""
+        if self.oversized is not None:
+            return []
+        buf = self._buffer
+        buf += data
+        out: list[bytes] = []
+        while True:
+            if self._body_end < 0:
+                if self._scan < 0 and not self._skip_keepalives(buf):
+                    return out
+                end, body_start = _header_end(buf, max(0, self._scan))
+                if end < 0:
+                    if len(buf) > self._max_header:
+                        return self._stop(out, buf, "header", str(len(buf)), self._max_header)
+                    self._scan = max(0, len(buf) - 3)  # the empty line may straddle reads
+                    return out
+                if end > self._max_header:
+                    return self._stop(out, buf, "header", str(end), self._max_header)
+                length = self._content_length(buf, end)
+                if length is None:
+                    text = _CONTENT_LENGTH.search(buf, 0, end)
+                    size = text.group(1).strip().decode("ascii", "replace") if text else "?"
+                    return self._stop(out, buf, "body", size, self._max_body, end)
+                self._body_end = body_start + length
+            if len(buf) < self._body_end:
+                return out
+            out.append(bytes(buf[: self._body_end]))
+            del buf[: self._body_end]
+            self._body_end = self._scan = -1
+
+    def _skip_keepalives(self, buf: bytearray) -> bool:
+        """Skip CRLFs before a message, counting pings; whether a message has begun."""
+        skip, n = 0, len(buf)
+        while skip < n and buf[skip] in (13, 10):
+            if buf[skip] == 10:
+                self._newlines += 1
+                if self._newlines == 2:  # a CRLFCRLF ping, possibly split across reads
+                    self.pings += 1
+                    self._newlines = 0
+            skip += 1
+        if skip:
+            del buf[:skip]
+        if not buf:
+            return False
+        self._newlines = 0
+        self._scan = 0
+        return True
+
+    def _content_length(self, buf: bytearray, end: int) -> int | None:
+        """The body's size; None when it is over the limit. Raises SipParseError."""
+        match = _CONTENT_LENGTH.search(buf, 0, end)
+        if match is None:
+            raise SipParseError("Content-Length is required on a stream transport")
+        text = match.group(1).strip()
+        # bytes.isdigit() is true for ASCII digits only (str.isdigit() is not)
+        if not text.isdigit():
+            shown = text[:40].decode("ascii", "replace")
+            raise SipParseError(f"Content-Length {shown!r} is not a number")
+        if len(text) > _MAX_DIGITS:
+            return None
+        length = int(text)
+        return None if length > self._max_body else length
+
+    def _stop(
+        self,
+        out: list[bytes],
+        buf: bytearray,
+        what: str,
+        size: str,
+        limit: int,
+        end: int = -1,
+    ) -> list[bytes]:
+        if end < 0:  # the complete lines so far, within the limit
+            cut = buf.rfind(b"\n", 0, min(len(buf), self._max_header))
+            head = bytes(buf[: cut + 1]) if cut >= 0 else b""
+        else:
+            head = bytes(buf[:end])
+        self.oversized = Oversized(head, what, size, limit)
+        buf.clear()
+        return out
