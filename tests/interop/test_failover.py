@@ -67,3 +67,61 @@ def test_redirect_is_followed_at_once(
     assert starts[-1] == "SIP/2.0 200 OK"
     assert data["target"]["address"] == f"127.0.0.1:{port}"
     assert _gap_after(data, "SIP/2.0 302") < 200  # sent at once, not after T1 or never
+
+
+def _dead_port(kind: int) -> int:
+    """A loopback port nothing listens on (bound for a moment, then closed)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp", "tls"])
+def test_failover_from_a_dead_target_to_a_live_one(transport: str, tmp_path: Path) -> None:
+    """The first target RFC 3263 gave is dead (refused / ICMP port unreachable): the
+    driver moves to the next one, a real sipcheck registrar, and registers there; the
+    REGISTER goes out at once after the connect."""
+    import asyncio
+    import socket
+
+    from sipcheck.cli.aor_argument import parse_aor_argument
+    from sipcheck.cli.client_options import ClientOptions
+    from sipcheck.cli.client_run import execute
+    from sipcheck.cli.client_settings import build_client_settings
+    from sipcheck.cli.params import HostPort
+    from sipcheck.secret import Secret
+    from sipcheck.sip.client.config import Mode
+    from sipcheck.sip.locate.targets import Resolution, Target
+
+    cert, key = _cert(tmp_path)
+    kind = socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM
+    dead = _dead_port(kind)
+    with registrar(["--account", "alice:" + PW, "--cert", str(cert), "--key", str(key)]) as reg:
+        live = reg.ports[transport]
+        options = ClientOptions(
+            server=HostPort("127.0.0.1", live), transport=transport, timeout=6.0, ca_file=str(cert)
+        )
+        settings = build_client_settings(
+            Mode.REGISTER, parse_aor_argument("alice@127.0.0.1"), options, password=Secret(PW)
+        )
+        targets = (
+            Target("127.0.0.1", "127.0.0.1", dead, transport),
+            Target("127.0.0.1", "127.0.0.1", live, transport),
+        )
+        trace, outcome = asyncio.run(
+            execute(settings, resolution=Resolution(targets, ()), prompt=None)
+        )
+    assert (outcome.exit_status, outcome.result) == (0, "registered"), outcome.diagnoses
+    assert outcome.target["address"] == f"127.0.0.1:{live}"
+    remotes = [str(e.remote) for e in trace.entries]
+    if transport == "udp":
+        # UDP learns of the dead port from the ICMP answer to the first REGISTER
+        assert remotes[0] == f"127.0.0.1:{dead}"
+        remotes = remotes[1:]
+    assert set(remotes) == {f"127.0.0.1:{live}"}
+    errors = [n for n in trace.notes if n.kind == "error"]
+    assert errors  # the dead one was tried first, and said so
+    to_live = next(e for e in trace.entries if str(e.remote) == f"127.0.0.1:{live}")
+    assert to_live.time - errors[0].time < 0.2  # no wait for a timer after the failover
