@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -75,6 +74,8 @@ def _say(text: str) -> None:
 
 
 def _traceback(exc: BaseException) -> None:
+    import traceback  # only with --debug: it costs every start ~8 ms
+
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
 
 

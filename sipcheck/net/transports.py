@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import ssl
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
 
 from sipcheck.errors import (
     ConnectTimeout,
@@ -228,6 +231,8 @@ async def _handshake(
     timeout: float,
 ) -> asyncio.Transport:
     """TLS over an established TCP connection (the second step of a TLS connect)."""
+    import ssl  # only for TLS: plain UDP/TCP runs never load OpenSSL
+
     try:
         tls_transport = await asyncio.wait_for(
             loop.start_tls(
@@ -264,6 +269,8 @@ async def _handshake(
 
 
 def make_tls_context(options: TlsOptions) -> ssl.SSLContext:
+    import ssl  # only for TLS: plain UDP/TCP runs never load OpenSSL
+
     # Verified by default against the system CAs (or --ca-file).
     context = ssl.create_default_context(cafile=options.ca_file)
     if options.insecure:
@@ -281,6 +288,8 @@ def _name(parts: object) -> str:
 
 
 def _tls_info(transport: asyncio.Transport, context: ssl.SSLContext, server_name: str) -> TlsInfo:
+    import ssl  # only for TLS: plain UDP/TCP runs never load OpenSSL
+
     obj = transport.get_extra_info("ssl_object")
     cert: dict[str, object] = {}
     if isinstance(obj, ssl.SSLObject):
@@ -307,6 +316,7 @@ def _tls_info(transport: asyncio.Transport, context: ssl.SSLContext, server_name
 def _decode_der(der: bytes) -> dict[str, object]:
     """Subject/issuer/expiry of an unverified certificate (with --insecure)."""
     import os
+    import ssl  # only for TLS: plain UDP/TCP runs never load OpenSSL
     import tempfile
 
     decode = getattr(ssl, "_ssl", None)
