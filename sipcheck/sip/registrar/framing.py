@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from sipcheck.errors import SipParseError
+from sipcheck.sip.wire.parser import skip_keepalives
 
 _CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
 _MAX_DIGITS = 18  # more digits than this are over any limit (and int() stays cheap)
@@ -119,16 +120,8 @@ class BoundedFramer:
 
     def _skip_keepalives(self, buf: bytearray) -> bool:
         """Skip CRLFs before a message, counting pings; whether a message has begun."""
-        skip, n = 0, len(buf)
-        while skip < n and buf[skip] in (13, 10):
-            if buf[skip] == 10:
-                self._newlines += 1
-                if self._newlines == 2:  # a CRLFCRLF ping, possibly split across reads
-                    self.pings += 1
-                    self._newlines = 0
-            skip += 1
-        if skip:
-            del buf[:skip]
+        self._newlines, pings = skip_keepalives(buf, self._newlines)
+        self.pings += pings
         if not buf:
             return False
         self._newlines = 0

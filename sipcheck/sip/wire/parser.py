@@ -203,6 +203,23 @@ def _take_body(
     return data[body_start : body_start + length]
 
 
+def skip_keepalives(buf: bytearray, newlines: int) -> tuple[int, int]:
+    """Drop the CR and LF octets before a message from ``buf`` (CRLFCRLF keep-alive
+    pings, RFC 5626 §3.5.1, possibly split across reads). ``newlines`` is the LF
+    count carried over from the last read; returns the new count and the pings done."""
+    skip, pings, n = 0, 0, len(buf)
+    while skip < n and buf[skip] in (13, 10):
+        if buf[skip] == 10:
+            newlines += 1
+            if newlines == 2:
+                pings += 1
+                newlines = 0
+        skip += 1
+    if skip:
+        del buf[:skip]
+    return newlines, pings
+
+
 class StreamFramer:
     """Cuts a TCP/TLS byte stream into messages by Content-Length.
 
@@ -222,16 +239,8 @@ class StreamFramer:
         out: list[bytes] = []
         while True:
             buf = self._buffer
-            skip = 0
-            while skip < len(buf) and buf[skip] in (13, 10):
-                if buf[skip] == 10:
-                    self._newlines += 1
-                    if self._newlines == 2:  # a CRLFCRLF ping, possibly split across reads
-                        self.pings += 1
-                        self._newlines = 0
-                skip += 1
-            if skip:
-                del buf[:skip]
+            self._newlines, pings = skip_keepalives(buf, self._newlines)
+            self.pings += pings
             if not buf:
                 return out
             self._newlines = 0
