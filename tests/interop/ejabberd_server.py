@@ -46,6 +46,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from tests.interop.kamailio_server import make_self_signed_cert, sip_exchange
+from tests.support.processes import kill_group
 
 CONFIG_TEMPLATE = Path(__file__).parent / "ejabberd" / "ejabberd.yml.in"
 HOST = "127.0.0.1"
@@ -236,7 +237,7 @@ class EjabberdServer:
                     break
                 time.sleep(0.02)
         # the VM and erl_child_setup, inet_gethost, memsup... share its group
-        _kill_group(self.proc.pid)
+        kill_group(self.proc.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=_STOP_TIMEOUT)
         return self.log()
@@ -251,11 +252,6 @@ class EjabberdServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def _die_with_parent() -> None:

@@ -30,6 +30,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from tests.support.processes import kill_group
+
 CONFIG = Path(__file__).parent / "kamailio" / "kamailio.cfg"
 HOST = "127.0.0.1"
 HOST6 = "::1"
@@ -159,10 +161,10 @@ class KamailioServer:
             try:
                 self.proc.wait(timeout=_STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                _kill_group(self.proc.pid)
+                kill_group(self.proc.pid)
                 self.proc.wait(timeout=_STOP_TIMEOUT)
         # children that outlived the main process (they share its group)
-        _kill_group(self.proc.pid)
+        kill_group(self.proc.pid)
         return self.log()
 
     def __enter__(self) -> KamailioServer:
@@ -175,11 +177,6 @@ class KamailioServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def start_kamailio(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,6 +17,12 @@ from typing import Any
 
 SIPCHECK = [sys.executable, "-m", "sipcheck"]
 _LISTEN_RE = re.compile(r"listening on (UDP|TCP|TLS) (\S+):(\d+)")
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL a process group (a server and the helpers it started), if still there."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 @dataclass
