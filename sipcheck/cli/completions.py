@@ -113,19 +113,41 @@ def _value(param: click.Parameter, command: str) -> Value:
     return Value(metavar=metavar)
 
 
+def _summary(command: click.Command) -> str:
+    """The command's short help, or its help's first paragraph.
+
+    Not click's get_short_help_str, whose truncation differs between click
+    releases: the scripts must not depend on which click is installed.
+    """
+    if command.short_help:
+        return command.short_help
+    paragraph = (command.help or "").strip().split("\n\n", 1)[0]
+    return paragraph.replace("\b\n", "")
+
+
+def _names(param: click.Option) -> tuple[str, ...]:
+    """The option's names, short before long as ``--help`` lists them.
+
+    Click builds the help option's names from a set, so their order follows the
+    string hash seed; sorting (stably, by prefix length) keeps the scripts stable.
+    """
+    names = (*param.opts, *param.secondary_opts)
+    return tuple(_word(n) for n in sorted(names, key=lambda n: len(n) - len(n.lstrip("-"))))
+
+
 def build_tree(
     command: click.Command, path: tuple[str, ...] = (PROG,), parent: click.Context | None = None
 ) -> Node:
     """The completion model of ``command`` and, for a group, its sub-commands."""
     # As make_context does: the command's context_settings (-h beside --help) apply.
     ctx = click.Context(command, info_name=path[-1], parent=parent, **command.context_settings)
-    node = Node(path=path, help=_short(command.get_short_help_str(limit=200)))
+    node = Node(path=path, help=_short(_summary(command)))
     for param in command.get_params(ctx):
         if isinstance(param, click.Option) and not param.hidden:
             flag = param.is_flag or param.count
             node.options.append(
                 Opt(
-                    names=tuple(_word(n) for n in (*param.opts, *param.secondary_opts)),
+                    names=_names(param),
                     help=_short(param.help),
                     value=None if flag else _value(param, path[-1]),
                     repeatable=bool(param.count or param.multiple),
