@@ -30,6 +30,7 @@ from sipcheck.errors import (
 from sipcheck.exit_status import ExitStatus
 from sipcheck.sip.knowledge.codes import all_codes
 from tests.support.cli import cli_runner
+from tests.support.processes import registrar
 
 DATA = Path(__file__).parent / "data" / "rfc4475"
 INSUF = DATA / "insuf.dat"
@@ -483,6 +484,25 @@ def test_help_imports_no_scapy_dns_or_rich(argv: list[str]) -> None:
     modules = _modules_after(argv)
     heavy = {m.split(".")[0] for m in modules} & {"scapy", "dns", "rich", "asyncio"}
     assert not heavy, f"`sipcheck {' '.join(argv)}` imported {sorted(heavy)}"
+
+
+@pytest.mark.parametrize("json_output", [True, False], ids=["json", "ladder"])
+def test_register_over_udp_to_a_numeric_server_imports_no_tls_dns_or_asyncio(
+    json_output: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-shot path (net.blocking): a blocking UDP socket, no DNS (--server is
+    numeric), no TLS, no event loop; rich only to draw the ladder, never for --json."""
+    monkeypatch.setenv("SIPCHECK_TEST_PW", "pw")
+    with registrar(["--account", "alice:pw"]) as server:
+        where = f"127.0.0.1:{server.ports['udp']}"
+        json_flag = ["--json"] if json_output else []
+        argv = ["register", "alice@example.com", "--server", where, "--password-env",
+                "SIPCHECK_TEST_PW", *json_flag]  # fmt: skip
+        modules = _modules_after(argv)
+    ran = {"sipcheck.net.client", "sipcheck.net.blocking", "sipcheck.sip.digest.compute"}
+    assert ran <= modules
+    heavy = {m.split(".")[0] for m in modules} & {"asyncio", "ssl", "_ssl", "dns", "scapy", "rich"}
+    assert heavy == (set() if json_output else {"rich"})
 
 
 def test_python_dash_m_entry_point() -> None:

@@ -138,7 +138,8 @@ def test_the_pool_keeps_the_connection_for_the_next_run() -> None:
 
 
 def test_a_connection_that_failed_is_not_kept(silent: int) -> None:
-    from sipcheck.net.transports import Failed, UdpConnection
+    from sipcheck.net.aio_transports import UdpConnection
+    from sipcheck.net.transports import Failed
 
     async def run() -> tuple[bool, bool]:
         pool = ConnectionPool()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from sipcheck.cli.passwords import ask_password, can_prompt, read_ha1, read_pass
 from sipcheck.diagnosis.facts import STEP_DNS
 from sipcheck.errors import ResolutionError
 from sipcheck.net import progress as p
+from sipcheck.net.blocking import run_blocking
 from sipcheck.net.client import ConnectionPool, PasswordPrompt, run_client
 from sipcheck.outcome import RunRecord, build_outcome
 from sipcheck.sip.client.config import Mode
@@ -47,7 +47,7 @@ def run_client_command(
 
     status = live_status(settings.output)
     with status or contextlib.nullcontext():
-        trace, outcome = asyncio.run(execute(settings, progress=status))
+        trace, outcome = run_blocking(execute(settings, progress=status))  # see net.blocking
     if pcap is not None:  # --pcap FILE: the Trace as a capture
         from sipcheck.capture.writer import write_pcap
 

@@ -9,7 +9,6 @@ connections open from one run to the next (``--count``).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -57,10 +56,10 @@ class ConnectionPool:
         conn = self._open.pop(_pool_key(target), None)
         if conn is None:
             return None
-        while not conn.queue.empty():  # what came between two runs belongs to neither
-            if isinstance(conn.queue.get_nowait(), Failed):
-                conn.close()
-                return None
+        # What came between two runs belongs to neither; a failure ends the connection.
+        if any(isinstance(item, Failed) for item in conn.drain()):
+            conn.close()
+            return None
         return conn
 
     def keep(self, target: Target, conn: Connection) -> None:
@@ -114,8 +113,7 @@ class _Driver:
         self.options = options
         self.prompt = prompt
         self.resolver = resolver
-        self.loop = asyncio.get_running_loop()
-        self.t0 = self.loop.time()
+        self.t0 = time.monotonic()  # the clock of asyncio's loop.time()
         trace = Trace(wall_start=time.time())
         self.result = RunRecord(command, registration, trace, resolution, None)
         self.pending = list(resolution.targets)
@@ -127,7 +125,7 @@ class _Driver:
         self.retransmissions = 0  # of the request under way
 
     def now(self) -> float:
-        return self.loop.time() - self.t0
+        return time.monotonic() - self.t0
 
     def tell(self, event: progress.ProgressEvent) -> None:
         if self.observer is not None:
@@ -160,9 +158,8 @@ class _Driver:
             assert self.conn is not None
             timer = reg.next_timer()
             wait = None if timer is None else max(0.0, timer - self.now())
-            try:
-                item = await asyncio.wait_for(self.conn.queue.get(), wait)
-            except (TimeoutError, asyncio.TimeoutError):
+            item = await self.conn.receive(wait)
+            if item is None:  # the timer is due
                 self._on_timer()
                 continue
             if isinstance(item, Received):

@@ -18,13 +18,13 @@ Where answers come from:
 
 from __future__ import annotations
 
-import asyncio
 import random
 import socket
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sipcheck.errors import ConfigError, ResolutionError
+from sipcheck.net.blocking import bridged
 from sipcheck.sip.locate.targets import (
     Answer,
     AnswerStatus,
@@ -89,7 +89,7 @@ async def _drive(plan: Plan, lookup: _Lookup) -> Resolution:
     try:
         batch = next(plan)
         while True:
-            answers = await lookup.answer(batch)
+            answers = await bridged(lookup.answer(batch))  # a one-shot command: no loop
             batch = plan.send(answers)
     except StopIteration as stop:
         result: Resolution = stop.value
@@ -105,6 +105,8 @@ class _Lookup:
         self._resolver: dns.asyncresolver.Resolver | None = None
 
     async def answer(self, batch: Sequence[Query]) -> Mapping[Query, Answer]:
+        import asyncio
+
         answers: dict[Query, Answer] = {}
         dns_queries = list(batch)
         if self.nameservers is None:
@@ -169,6 +171,8 @@ class _Lookup:
         return Answer.ok(*(r for r in records if r is not None))
 
     async def _getaddrinfo(self, name: str) -> tuple[Answer, Answer]:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         host = name[:-1] if name.endswith(".") and name != "." else name
         try:

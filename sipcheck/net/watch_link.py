@@ -13,7 +13,6 @@ the run's ``RunRecord``; times in the Trace count from the request's start.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 from collections.abc import Awaitable, Callable
 
@@ -118,9 +117,8 @@ class AccountLink:
                 return
             timer = reg.next_timer()
             wait = None if timer is None else max(0.0, timer - self.clock())
-            try:
-                item = await asyncio.wait_for(self.conn.queue.get(), wait)
-            except (TimeoutError, asyncio.TimeoutError):
+            item = await self.conn.receive(wait)
+            if item is None:  # the timer is due
                 reg.handle_timer(self.clock())
                 continue
             if isinstance(item, Received):
@@ -145,8 +143,7 @@ class AccountLink:
         """What came while nobody waited: late answers (stray now), or a broken stream."""
         if self.conn is None:
             return
-        while not self.conn.queue.empty():
-            item = self.conn.queue.get_nowait()
+        for item in self.conn.drain():
             if isinstance(item, Failed) and self.conn.transport_name != "udp":
                 record.trace.note(self.now(), "info", f"{item.detail}; connecting again")
                 self.close()
