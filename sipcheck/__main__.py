@@ -1,3 +1,3 @@
-from sipcheck.cli.main import main
+from sipcheck.entry import main
 
 main()

@@ -32,7 +32,11 @@ Examples:
 """
 
 
-@click.command("analyze", help=ANALYZE_HELP)
+@click.command(
+    "analyze",
+    help=ANALYZE_HELP,
+    short_help="Diagnose every registration attempt in a capture file.",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--aor", "aor_filter", metavar="TEXT", help="Only attempts whose AoR contains TEXT.")
 @click.option("--call-id", "call_id_filter", metavar="ID", help="Only this Call-ID (or prefix).")

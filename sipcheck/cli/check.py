@@ -48,7 +48,12 @@ class CheckRequest:
     output: OutputOptions = field(default_factory=OutputOptions)
 
 
-@click.command("check", cls=PluginCommand, help=CHECK_HELP)
+@click.command(
+    "check",
+    cls=PluginCommand,
+    help=CHECK_HELP,
+    short_help="Check every account and trunk of an accounts FILE at once.",
+)
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=False))
 @click.option("--only", "only", multiple=True, metavar="NAME",
               help="Check only the account of this name (repeatable).")  # fmt: skip

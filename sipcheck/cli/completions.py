@@ -8,7 +8,8 @@ The same scripts are shipped in the package (``sipcheck/completions/``, read by
 ``sipcheck completion SHELL``), so pip and pipx users have them too; the
 generator writes both copies. Regenerate from the repository root::
 
-    python -m sipcheck.cli.completions          # writes completions/* and sipcheck/completions/*
+    python -m sipcheck.cli.completions          # writes completions/*, sipcheck/completions/*
+                                                # and sipcheck/help.txt (sipcheck.entry)
     python -m sipcheck.cli.completions --check  # exit 1 when a file is stale
 """
 
@@ -27,6 +28,7 @@ REGENERATE = "python -m sipcheck.cli.completions"
 FILES = {"bash": "sipcheck.bash", "zsh": "_sipcheck", "fish": "sipcheck.fish"}
 # The copies the generator keeps in step: the source tree's and the package's.
 DIRECTORIES = ("completions", "sipcheck/completions")
+HELP_TEXT = "sipcheck/help.txt"  # sipcheck --help without click (sipcheck.entry)
 _WORD = re.compile(r"[A-Za-z0-9_.:/+=@%,-]+\Z")
 _HEADER = (
     f"Static completion for {PROG}, generated from its click commands by\n"
@@ -411,18 +413,23 @@ def main(argv: list[str] | None = None) -> int:
     directories = [Path(rest[0])] if rest else [Path(d) for d in DIRECTORIES]
     stale = []
     scripts = generate_all()
-    for directory in directories:
-        for name, text in scripts.items():
-            target = directory / name
-            current = target.read_text(encoding="utf-8") if target.exists() else None
-            if current == text:
-                continue
-            if check:
-                stale.append(str(target))
-            else:
-                directory.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-                print(f"wrote {target}")
+    outputs = [
+        (directory / name, text) for directory in directories for name, text in scripts.items()
+    ]
+    if not rest:  # the source tree: also the top-level help that sipcheck.entry prints
+        from sipcheck.cli.static_help import render_help
+
+        outputs.append((Path(HELP_TEXT), render_help()))
+    for target, text in outputs:
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current == text:
+            continue
+        if check:
+            stale.append(str(target))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            print(f"wrote {target}")
     if stale:
         print(f"stale: {', '.join(stale)}; run `{REGENERATE}`", file=sys.stderr)
         return 1

@@ -23,7 +23,9 @@ Examples:
 """
 
 
-@click.command("demo", help=DEMO_HELP)
+@click.command(
+    "demo", help=DEMO_HELP, short_help="Show what sipcheck does, with no SIP server of your own."
+)
 @no_color_option
 @verbose_option
 @click.option("--transport", type=click.Choice(["udp", "tcp"]), default="udp", show_default=True)

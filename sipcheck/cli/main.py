@@ -25,6 +25,7 @@ from typing import Any
 import click
 
 from sipcheck import __version__
+from sipcheck.entry import silence_stdout
 from sipcheck.errors import ConfigError, ResolutionError, SipcheckError, TransportError
 from sipcheck.exit_status import ExitStatus
 
@@ -169,7 +170,7 @@ class SipcheckGroup(click.Group):
             _say("\ninterrupted")
             return ExitStatus.INTERRUPTED
         except _StdoutClosed:  # `sipcheck ... | head -1`: the reader has gone
-            _silence_stdout()
+            silence_stdout()
             return ExitStatus.BROKEN_PIPE
         except SipcheckError as exc:
             if _DEBUG.get():
@@ -193,22 +194,12 @@ class SipcheckGroup(click.Group):
         return int(result)
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so the flush at exit does not fail (and print) again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing to do
-        pass
-
-
 def _flush_stdout(status: int) -> int:
     """Flush what the command wrote; a reader that has gone is a quiet 141, not a crash."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return ExitStatus.BROKEN_PIPE
     except (OSError, ValueError):
         pass

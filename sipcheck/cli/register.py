@@ -70,7 +70,12 @@ def _run(
     )
 
 
-@click.command("register", cls=PluginCommand, help=REGISTER_HELP)
+@click.command(
+    "register",
+    cls=PluginCommand,
+    help=REGISTER_HELP,
+    short_help="Register AOR and show why it worked or failed.",
+)
 @click.argument("aor", type=AOR)
 @click.option("--expires", type=click.IntRange(0, 2**32 - 1), default=3600, show_default=True,
               help="Requested registration lifetime in seconds.")  # fmt: skip
@@ -94,6 +99,7 @@ def register(
 
 @click.command(
     "unregister",
+    short_help="Remove our binding for AOR (Expires: 0); --all removes all.",
     help=f"""Remove our binding for AOR (Expires: 0); --all removes every binding (Contact: *).
 
 {ADDRESS_HELP}
@@ -122,6 +128,7 @@ def unregister(
 
 @click.command(
     "query",
+    short_help="List the current bindings of AOR (REGISTER without Contact).",
     help=f"""List the current bindings of AOR (a REGISTER without Contact).
 
 {ADDRESS_HELP}
@@ -142,6 +149,7 @@ def query(aor: AorArgument, options: ClientOptions, pcap: str | None) -> int:
 @click.command(
     "options",
     cls=PluginCommand,
+    short_help="Check that TARGET answers SIP OPTIONS (IP-authenticated trunks).",
     help="""Check that TARGET answers SIP (OPTIONS), e.g. a trunk with IP authentication.
 
 \b

@@ -47,7 +47,11 @@ Examples:
 """
 
 
-@click.command("registrar", help=REGISTRAR_HELP)
+@click.command(
+    "registrar",
+    help=REGISTRAR_HELP,
+    short_help="Run a registrar; show each registration attempt and its cause.",
+)
 @click.option(
     "--listen",
     multiple=True,

@@ -27,7 +27,11 @@ Examples:
 """
 
 
-@click.command("sniff", help=SNIFF_HELP)
+@click.command(
+    "sniff",
+    help=SNIFF_HELP,
+    short_help="Watch an interface; show each registration attempt as it ends.",
+)
 @click.option("-i", "--interface", "iface", default="lo", show_default=True, type=NON_EMPTY,
               help="Interface to capture on.")  # fmt: skip
 @click.option("--port", "ports", multiple=True, type=click.IntRange(1, 65535),
