@@ -12,6 +12,11 @@ Prints medians of
 Targets (issue 3, issue 8 item 11): sipcheck protocol time <= 2 ms; register
 wall <= 2.5 x sipsak's; `sipcheck --help` <= 2 x `python -c pass`.
 
+Beside them, the floors that no change to sipcheck's own code can go below:
+the interpreter importing click (every sipcheck command is a click command),
+and click with the rich modules that draw the ladder; and `sipcheck register`
+with its default output (the ladder), not only with ``--json``.
+
     python benchmarks/register_vs_sipsak.py --runs 30
     python benchmarks/register_vs_sipsak.py --runs 30 --clock cpu
     python benchmarks/register_vs_sipsak.py --sipcheck /tmp/venv/bin/sipcheck
@@ -42,6 +47,8 @@ sys.path.insert(0, str(ROOT))
 from tests.interop.kamailio_server import start_kamailio  # noqa: E402
 
 PASSWORD = "bench-pw"
+# What the ladder and the verdict import of rich, with click: the floor of `register`.
+RICH_FLOOR = "import click, rich.console, rich.panel, rich.table, rich.text"
 
 
 class TimingRelay:
@@ -133,6 +140,9 @@ def main() -> int:
     sipcheck = [str(script)] if script.exists() else [sys.executable, "-m", "sipcheck"]
     if args.sipcheck:
         sipcheck = [args.sipcheck]
+    # The floors are measured with the interpreter of that sipcheck (its click and rich).
+    beside = Path(sipcheck[0]).parent / "python"
+    floor_python = str(beside) if beside.exists() else sys.executable
     if sipsak is None:
         print("sipsak is not installed (bash scripts/install-test-deps.sh)")
         return 2
@@ -152,8 +162,12 @@ def main() -> int:
                                         "--password-env", "BENCH_PW", "--json"],
                 "sipsak": [sipsak, "-U", "-s", f"sip:alice@{target}", "-u", "alice",
                            "-a", PASSWORD, "-H", "127.0.0.1"],
+                "ladder": [*sipcheck, "register", "alice@127.0.0.1", "--server", target,
+                                      "--password-env", "BENCH_PW"],
                 "--help": [*sipcheck, "--help"],
                 "python": [sys.executable, "-c", "pass"],
+                "click": [floor_python, "-c", "import click"],
+                "click+rich": [floor_python, "-c", RICH_FLOOR],
             }  # fmt: skip
             results: dict[str, dict[str, list[float]]] = {
                 name: {"wall": [], "protocol": []} for name in tools
@@ -163,7 +177,7 @@ def main() -> int:
                 for name, command in tools.items():
                     relay.log.clear()
                     wall, status = timed(command, env, args.clock)
-                    if name in ("sipcheck", "sipsak"):
+                    if name in ("sipcheck", "sipsak", "ladder"):
                         time.sleep(0.02)  # let the last datagrams land in the log
                     if status != 0:
                         failures[name] += 1
@@ -182,17 +196,25 @@ def main() -> int:
           f"127.0.0.1 (UDP, 401 MD5); {args.clock} time; load average {load} "
           f"on {os.cpu_count()} CPUs")  # fmt: skip
     print(f"{'':18}{args.clock + ' median':>14}{'min':>10}{'protocol median':>18}{'failures':>10}")
-    labels = {"sipcheck": "sipcheck register", "sipsak": "sipsak",
-              "--help": "sipcheck --help", "python": "python -c pass"}  # fmt: skip
+    labels = {"sipcheck": "register --json", "sipsak": "sipsak",
+              "ladder": "register (ladder)", "--help": "sipcheck --help",
+              "python": "python -c pass", "click": "import click",
+              "click+rich": "import click+rich"}  # fmt: skip
     for name in tools:
         proto = med[name]["protocol"]
-        proto_text = f"{proto:>15.2f} ms" if name in ("sipcheck", "sipsak") else f"{'':>18}"
+        timed_protocol = name in ("sipcheck", "sipsak", "ladder")
+        proto_text = f"{proto:>15.2f} ms" if timed_protocol else f"{'':>18}"
         print(f"{labels[name]:18}{med[name]['wall']:>11.1f} ms{best[name]:>7.1f} ms{proto_text}"
               f"{failures[name]:>10}")  # fmt: skip
     ratio = med["sipcheck"]["wall"] / med["sipsak"]["wall"]
     print(f"{args.clock} ratio sipcheck register / sipsak: {ratio:.2f} (target <= 2.5)")
     help_ratio = med["--help"]["wall"] / med["python"]["wall"]
     print(f"{args.clock} ratio sipcheck --help / python -c pass: {help_ratio:.2f} (target <= 2)")
+    ladder_ratio = med["ladder"]["wall"] / med["sipsak"]["wall"]
+    print(f"{args.clock} ratio sipcheck register (ladder) / sipsak: {ladder_ratio:.2f}")
+    floors = (med["click"]["wall"] / med["sipsak"]["wall"],
+              med["click+rich"]["wall"] / med["sipsak"]["wall"])  # fmt: skip
+    print(f"floors / sipsak: import click {floors[0]:.2f}, import click+rich {floors[1]:.2f}")
     print(f"sipcheck protocol time: {med['sipcheck']['protocol']:.2f} ms (target <= 2 ms)")
     print(
         f"(ratios of the minima: register / sipsak {best['sipcheck'] / best['sipsak']:.2f}, "
