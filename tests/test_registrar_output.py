@@ -110,3 +110,38 @@ def test_counted_things_come_as_one_line_per_kind() -> None:
         "2 inputs met a bug in sipcheck and were dropped (ValueError: invalid literal for "
         "int() with base 10: '¹'); run with --debug for the traceback",
     ]
+
+
+def test_the_registrar_prints_a_challenged_attempt_as_it_happens() -> None:
+    """A client that never answers the 401: a line at once, its ladder 4 s later."""
+    import selectors
+    import socket
+
+    from tests.support.processes import registrar
+
+    request = (
+        b"REGISTER sip:example.com SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKwait1\r\n"
+        b"Max-Forwards: 70\r\nTo: <sip:alice@example.com>\r\n"
+        b"From: <sip:alice@example.com>;tag=1\r\nCall-ID: wait-1\r\nCSeq: 1 REGISTER\r\n"
+        b"Contact: <sip:alice@127.0.0.1:5999>\r\nContent-Length: 0\r\n\r\n"
+    )
+    with (
+        registrar(["--account", "alice:pw"]) as server,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client,
+    ):
+        client.settimeout(5)
+        client.sendto(request, ("127.0.0.1", server.ports["udp"]))
+        assert client.recv(4096).startswith(b"SIP/2.0 401 ")
+        sent = time.monotonic()
+        assert server.proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(server.proc.stdout, selectors.EVENT_READ)
+            assert sel.select(timeout=3), "nothing printed while the attempt waits"
+        line = server.proc.stdout.readline()
+        waited = time.monotonic() - sent
+        out, _ = server.stop()
+    assert waited < 3  # long before the attempt ends (4 s of silence)
+    assert "REGISTER sip:alice@example.com from 127.0.0.1:" in line
+    assert line.rstrip().endswith("/UDP: 401 Unauthorized, waiting for its credentials...")
+    assert "no-answer" in out or "sent no answer" in out  # and the ladder when it ended

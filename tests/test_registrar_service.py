@@ -241,6 +241,18 @@ def test_an_unanswered_challenge_ends_after_a_few_seconds_with_what_was_offered(
     assert any("SHA-256" in cause for cause in diagnosis.causes)
 
 
+def test_a_challenged_attempt_is_handed_over_as_waiting_once() -> None:
+    core = service()
+    first = receive(core, register(1))
+    assert first.ended == () and first.waiting is not None
+    assert first.waiting.call_id == "c1" and first.waiting.requests[-1].status == 401
+    again = receive(core, register(1), T0 + 0.5)  # a retransmission: already waiting
+    assert again.waiting is None and again.ended == ()
+    done = receive(core, register(2, auth=answer(response(first))), T0 + 1)
+    assert done.waiting is None and [log.call_id for log in done.ended] == ["c1"]
+    assert response(done).status == 200
+
+
 def test_no_answer_to_md5_auth_int_suggests_qop_auth() -> None:
     config = RegistrarConfig(accounts={"alice": "secret"}, qop="auth-int", challenge="proxy")
     core = service(config=config)

@@ -3,7 +3,9 @@
 Printing an attempt (a ladder, or a JSON line) costs a thousand times what answering a
 request does. Done on the receive path it starves the sockets under a flood: requests
 wait in the kernel, are dropped, OPTIONS go unanswered. So the server only queues the
-attempts that ended (``Reporter.attempt``); they are printed off the receive path, in
+attempts that ended (``Reporter.attempt``), and a line for an attempt left waiting for
+its client (``Reporter.waiting``, only while few items wait); they are printed off the
+receive path, in
 slices of ``RENDER_SLICE`` seconds that take at most ``RENDER_SHARE`` of the time
 while attempts wait, and at most ``RENDER_QUEUE`` wait (``RENDER_QUEUE_OCTETS`` of
 messages): more are dropped, counted.
@@ -37,6 +39,7 @@ RENDER_QUEUE = 1000  # ended attempts waiting to be printed; more are dropped, c
 RENDER_QUEUE_OCTETS = 32 * 1024 * 1024  # and the octets of their messages
 RENDER_SLICE = 0.02  # seconds of printing at a time
 RENDER_SHARE = 0.1  # of the time at most, while attempts wait
+WAITING_QUEUE = 10  # a waiting line is queued only while fewer items wait
 TICK = 1.0  # seconds between counted lines (of one kind) at most
 
 
@@ -63,6 +66,8 @@ class Printer:
             self.capture = TraceWriter(open_pcap(kw["pcap"]))
         # --quiet --pcap still records attempts: for the capture, not to print them
         self.wants_attempts = not self.quiet or self.capture is not None
+        # a line as an attempt is left waiting (ladders only: --json lines are per attempt)
+        self.shows_waiting = not self.quiet and not self.json
 
     def __enter__(self) -> Printer:
         return self
@@ -105,8 +110,38 @@ class Printer:
         console.print(render_ladder(log.trace, outcome, verbose=self.verbose, width=console.width))
         console.print(render_verdict(outcome))
 
+    def waiting(self, line: str) -> None:
+        # One line whatever the width: the terminal wraps it, rich does not break it.
+        self.console().print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
+
     def note(self, text: str) -> None:
         click.echo(text, err=True)
+
+
+def waiting_line(log: AttemptLog) -> str:
+    """One line as an attempt is left open: what came, what we answered, what we wait for.
+
+    Its ladder follows when it ends (answered, or NO_ANSWER_SECONDS of silence)."""
+    import datetime
+
+    attempt = log.requests[-1]
+    wall = log.trace.wall_start + (log.trace.entries[-1].time if log.trace.entries else 0.0)
+    clock = datetime.datetime.fromtimestamp(wall).strftime("%H:%M:%S.%f")[:-3]
+    host, port = attempt.source
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    status = f"{attempt.status} {attempt.reason}".rstrip()
+    wanted = (
+        "its credentials"
+        if attempt.status in (401, 407)
+        else "a longer Expires"
+        if attempt.status == 423
+        else "its next request"
+    )
+    aor = attempt.aor or "?"
+    return (
+        f"{clock}  {attempt.method} {aor} from {where}/{attempt.transport.upper()}: "
+        f"{status}, waiting for {wanted}..."
+    )
 
 
 def banner(
@@ -176,7 +211,7 @@ class Reporter:
         self.clock = clock
         self.not_shown = 0
         self.render_errors = 0
-        self._queue: deque[AttemptLog] = deque()
+        self._queue: deque[AttemptLog | str] = deque()  # attempts, and waiting lines
         self._queued_octets = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._draining = False
@@ -202,6 +237,17 @@ class Reporter:
             return
         self._queue.append(log)
         self._queued_octets += log.octets
+        self._schedule()
+
+    def waiting(self, log: AttemptLog) -> None:
+        """An attempt left open: its first lines now, printed off the receive path like
+        the attempts; only while few wait (a busy registrar prints the ladders only)."""
+        if len(self._queue) >= WAITING_QUEUE:
+            return
+        self._queue.append(waiting_line(log))
+        self._schedule()
+
+    def _schedule(self) -> None:
         if not self._draining and self._loop is not None:
             self._draining = True
             self._loop.call_soon(self._drain)
@@ -218,9 +264,12 @@ class Reporter:
         spent = self.clock() - started
         self._loop.call_later(spent * (1 / RENDER_SHARE - 1), self._drain)
 
-    def _render(self, log: AttemptLog) -> None:
-        self._queued_octets -= log.octets
+    def _render(self, log: AttemptLog | str) -> None:
         try:
+            if isinstance(log, str):
+                self.printer.waiting(log)
+                return
+            self._queued_octets -= log.octets
             self.printer.attempt(log)
         except (BrokenPipeError, KeyboardInterrupt):
             raise

@@ -135,6 +135,7 @@ async def start_server(
     tls_files: tuple[str, str] | None,
     on_attempt: Callable[[AttemptLog], None] | None,
     record: bool,
+    on_waiting: Callable[[AttemptLog], None] | None = None,
     faults: Faults | None = None,
     tls_versions: tuple[str, str] = ("1.2", "1.3"),
     limits: ServerLimits | None = None,
@@ -158,7 +159,12 @@ async def start_server(
         wall_start=time.time(),
     )
     server = RegistrarServer(
-        core, on_attempt=on_attempt, on_error=on_error, limits=limits, own_loop_errors=True
+        core,
+        on_attempt=on_attempt,
+        on_waiting=on_waiting,
+        on_error=on_error,
+        limits=limits,
+        own_loop_errors=True,
     )
     context = None
     if tls_files is not None:
@@ -235,6 +241,7 @@ async def _serve(
         tls_files=tls_files,
         tls_versions=versions,
         on_attempt=reporter.attempt if printer.wants_attempts else None,
+        on_waiting=reporter.waiting if printer.shows_waiting else None,
         on_error=reporter.error,
         record=printer.wants_attempts,
         faults=faults,

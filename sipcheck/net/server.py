@@ -4,7 +4,8 @@ Everything a request means (faults, framing, the Via stamp, the answer, the atte
 belongs to) is decided by ``sip.registrar.service.RegistrarService``; this module only
 moves bytes between the listeners and ``RegistrarService.receive``, sends what it
 returns (later, when it says so), arms the one timer ``next_timer`` asks for, and hands
-each ended attempt to ``on_attempt``. The stream listeners keep the connections within
+each ended attempt to ``on_attempt`` (and one left open, waiting for the client, to
+``on_waiting``). The stream listeners keep the connections within
 ``ServerLimits`` (``stream_server.py``).
 
 Nothing here prints. What goes wrong is counted (``server_stats``, the core's
@@ -58,6 +59,7 @@ class RegistrarServer:
         core: RegistrarService,
         *,
         on_attempt: Callable[[AttemptLog], None] | None = None,
+        on_waiting: Callable[[AttemptLog], None] | None = None,
         on_error: Callable[[Exception], None] | None = None,
         limits: ServerLimits | None = None,
         own_loop_errors: bool = False,
@@ -66,6 +68,7 @@ class RegistrarServer:
         what asyncio reports goes to ``on_error`` and is counted, never printed."""
         self.core = core
         self.on_attempt = on_attempt
+        self.on_waiting = on_waiting  # an attempt left open, as it happens (not ended)
         self.on_error = on_error
         self.limits = limits or ServerLimits()
         self.server_stats = ServerStats()
@@ -201,6 +204,8 @@ class RegistrarServer:
                 send(reply)
         if out.ended:
             self._deliver(out.ended)
+        elif out.waiting is not None and self.on_waiting is not None:
+            self.on_waiting(out.waiting)
         if self.core.record:
             self._arm()
         return out

@@ -220,6 +220,11 @@ class AttemptBook:
             ended.append(self._end(next(iter(self._open)), now))
         return tuple(ended)
 
+    def waiting(self, call_id: str | None, source: Address) -> AttemptLog | None:
+        """The attempt of this Call-ID when it is still open: its client was challenged
+        (or told 423) and the registrar waits for the next request."""
+        return self._open.get(call_id or f"?{source}")
+
     def single(
         self,
         data: bytes,

@@ -71,6 +71,9 @@ class Output(NamedTuple):
     close: bool = False  # close the connection: the stream cannot be framed
     handled: tuple[Attempt, ...] = ()  # the record of each message answered or refused
     error: Exception | None = None  # the bug this input met (``receive`` never raises)
+    # the attempt this request left open, waiting for the client's next request
+    # (challenged, or 423); None for a retransmission: it was open already
+    waiting: AttemptLog | None = None
 
 
 NOTHING = Output()
@@ -301,4 +304,7 @@ class RegistrarService:
             )
             if ended:
                 return Output((Send(out, delay),), ended, False, (attempt,))
+            if not attempt.retransmission:
+                waiting = book.waiting(message.call_id, source)
+                return Output((Send(out, delay),), (), False, (attempt,), None, waiting)
         return Output((Send(out, delay),), (), False, (attempt,))
