@@ -304,22 +304,3 @@ def _decode_der(der: bytes) -> dict[str, object]:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)
-
-
-async def open_aio(
-    transport: str,
-    host: str,
-    port: int,
-    *,
-    bind: tuple[str, int] | None = None,
-    timeout: float = 5.0,
-    tls: TlsOptions | None = None,
-    server_name: str | None = None,
-) -> Connection:
-    if transport == "udp":
-        return await UdpConnection.open(host, port, bind)
-    if transport == "tcp":
-        return await StreamConnection.open(host, port, bind, timeout=timeout)
-    return await StreamConnection.open(
-        host, port, bind, timeout=timeout, tls=tls or TlsOptions(), server_name=server_name
-    )

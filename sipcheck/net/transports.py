@@ -13,7 +13,9 @@ TLS the asyncio ones on a private loop. This module itself imports no asyncio.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from sipcheck.trace import Address, TlsInfo
 
@@ -104,11 +106,16 @@ async def open_connection(
         raise TransportError(f"unsupported transport {transport!r}")
     if not blocking.in_event_loop() and transport == "udp":
         return blocking.BlockingUdpConnection.open(host, port, bind)
-    from sipcheck.net.aio_transports import open_aio
+    from sipcheck.net.aio_transports import StreamConnection, UdpConnection
 
-    opening = open_aio(
-        transport, host, port, bind=bind, timeout=timeout, tls=tls, server_name=server_name
-    )
+    opening: Coroutine[Any, Any, Connection]
+    if transport == "udp":
+        opening = UdpConnection.open(host, port, bind)
+    else:
+        secure = (tls or TlsOptions()) if transport == "tls" else None
+        opening = StreamConnection.open(
+            host, port, bind, timeout=timeout, tls=secure, server_name=server_name
+        )
     if blocking.in_event_loop():
         return await opening
     return await blocking.open_bridged(opening)
