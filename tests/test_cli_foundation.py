@@ -503,6 +503,8 @@ def test_register_over_udp_to_a_numeric_server_imports_no_tls_dns_or_asyncio(
     assert ran <= modules
     heavy = {m.split(".")[0] for m in modules} & {"asyncio", "ssl", "_ssl", "dns", "scapy", "rich"}
     assert heavy == (set() if json_output else {"rich"})
+    # the knowledge base (every code's text) is for the ladder's summaries
+    assert ("sipcheck.sip.knowledge.codes" in modules) is not json_output
 
 
 def test_python_dash_m_entry_point() -> None:

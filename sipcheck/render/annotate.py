@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from sipcheck.diagnosis import challenges as rules
 from sipcheck.errors import SipcheckError
-from sipcheck.sip.knowledge import codes
 from sipcheck.sip.wire.auth import Challenge, Credentials, parse_credentials
 from sipcheck.sip.wire.message import Request, Response
 from sipcheck.trace import TraceEntry
@@ -233,6 +232,9 @@ def _credential_details(request: Request) -> list[Detail]:
 
 
 def _summary(status: int) -> str | None:
+    # The knowledge base (every code's text) is for the ladder: --json never loads it.
+    from sipcheck.sip.knowledge import codes
+
     try:
         return codes.lookup(status).summary
     except SipcheckError:
