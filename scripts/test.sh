@@ -27,4 +27,8 @@ status=0
 if [[ $status -eq 5 ]]; then
     echo "pytest collected no tests: that is a failure" >&2
 fi
+if [[ $status -eq 0 && $# -eq 0 ]]; then
+    step "pytest with the runtime dependencies at their lower bounds (a venv of its own)"
+    bash scripts/test-lower-bounds.sh || status=$?
+fi
 exit "$status"
