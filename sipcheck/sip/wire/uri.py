@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from urllib.parse import unquote
 
 from sipcheck.errors import SipParseError
@@ -288,6 +289,10 @@ def parse_header_params(text: str, whole: str) -> Params:
     return tuple(params)
 
 
+# The same To, From and Contact values come back in message after message, and a
+# NameAddr is immutable: each text is parsed once while it stays among the most
+# recent ones (what fails is not kept: it fails again, with the same error).
+@lru_cache(maxsize=4096)
 def parse_name_addr(text: str) -> NameAddr:
     """One To/From/Contact/Route value (already split at top-level commas)."""
     s = text.strip()
