@@ -157,6 +157,7 @@ class AbsoluteUri:
 Uri = SipUri | TelUri | AbsoluteUri
 
 
+@lru_cache(maxsize=4096)  # URIs are immutable and repeat (see parse_name_addr)
 def parse_uri(text: str, *, allow_headers: bool = True) -> Uri:
     """Parse a URI. ``allow_headers=False`` is for a Request-URI (RFC 3261 §19.1.1)."""
     scheme, colon, rest = text.partition(":")
