@@ -34,7 +34,7 @@ from sipcheck.sip.wire.auth import (
     format_credentials,
     parse_credentials,
 )
-from sipcheck.sip.wire.fields import parse_via, plain_via
+from sipcheck.sip.wire.fields import parse_any_via, parse_via, plain_via
 from sipcheck.sip.wire.headers import Headers, header_key
 from sipcheck.sip.wire.message import Request
 from sipcheck.sip.wire.parser import parse_message
@@ -148,6 +148,20 @@ def test_plain_via_splits_what_parse_via_reads(value: str) -> None:
     assert (head, host) == (f"{via.protocol}/{via.transport} {via.host}{port}", via.host)
     assert params == [n if v is None else f"{n}={v}" for n, v in via.params]
     assert str(via) == value
+
+
+@given(_via | st.text(max_size=30).map(lambda t: f"SIP/2.0/UDP {t}"))
+def test_parse_via_gives_what_the_general_parse_gives(value: str) -> None:
+    try:
+        expected: object = parse_any_via(value)
+    except SipParseError as exc:
+        expected = str(exc)
+    try:
+        got: object = parse_via(value)
+    except SipParseError as exc:
+        got = str(exc)
+    assert got == expected
+    assert type(got) is type(expected)
 
 
 @given(_via, st.sampled_from([("127.0.0.1", 5060), ("192.0.2.9", 7), ("::1", 9)]))

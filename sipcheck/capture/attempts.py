@@ -45,7 +45,7 @@ class Attempt:
     transport: str
     entries: list[TraceEntry] = field(default_factory=list)
     frames: list[int] = field(default_factory=list)
-    cseqs: dict[int, str | None] = field(default_factory=dict)  # CSeq -> Via branch
+    cseqs: set[int] = field(default_factory=set)  # the CSeq numbers of its requests
     last_time: float = 0.0
     last_final: int | None = None
     answered: bool = True  # the last request has a final response
@@ -183,7 +183,7 @@ class Grouper:
 
     def _request(self, msg: WireMessage, request: Request) -> list[Attempt]:
         call_id = request.call_id or ""
-        cseq, branch = _cseq(request), _branch(request)
+        cseq = _cseq(request)
         key = (call_id, msg.src)
         attempt = self._open.get(key)
         if attempt is None:
@@ -204,7 +204,7 @@ class Grouper:
             attempt = Attempt(call_id, msg.src, msg.dst, msg.transport)
             self._open_new(key, attempt)
         if not retransmission:
-            attempt.cseqs[cseq] = branch
+            attempt.cseqs.add(cseq)
             attempt.answered = False
             attempt.last_dst = msg.dst
         self._append(attempt, key, self._entry(msg, "out", request), msg, retransmission)
@@ -281,11 +281,3 @@ def _cseq(message: Request | Response) -> int:
         return fields.parse_cseq(message.headers.get("CSeq") or "").number
     except SipParseError:
         return -1
-
-
-def _branch(request: Request) -> str | None:
-    try:
-        vias = fields.vias(request.headers)
-    except SipParseError:
-        return None
-    return vias[0].branch if vias else None

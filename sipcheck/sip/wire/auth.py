@@ -133,6 +133,20 @@ class Credentials:
 # --- parsing -------------------------------------------------------------------------
 
 
+# One step of the scan: separators (LWS and commas), a token, LWS, and when an '='
+# follows, the value in its usual shape: a well-formed quoted string, or unquoted
+# octets up to LWS or a comma (RFC 7235 §2.1 auth-param, leniently). Anything else
+# (a quoted string that does not end, a character no rule allows) is left to
+# ``_Scanner``, which says where and why.
+_QDTEXT = r"[^\"\\\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]"
+_PAIR = r"\\[^\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]"
+_STEP_RE = re.compile(
+    rf"([ \t\r\n,]*)({HTTP_TOKEN_RE.pattern})?([ \t\r\n]*)"
+    rf"(?:=[ \t\r\n]*(?:\"((?:{_QDTEXT}|{_PAIR})*)\"|(?![ \t\r\n\"])([^ \t\r\n,]*)))?"
+)
+_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
+
+
 class _Scanner:
     def __init__(self, text: str, what: str) -> None:
         self.text = text
@@ -145,30 +159,8 @@ class _Scanner:
             column=self.pos + 1,
         )
 
-    def at_end(self) -> bool:
-        return self.pos >= len(self.text)
-
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def skip_ws(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos] in _WS:
-            self.pos += 1
-
-    def skip_separators(self) -> bool:
-        """Skip LWS and commas; say whether there was a comma."""
-        comma = False
-        while self.pos < len(self.text) and self.text[self.pos] in _WS + ",":
-            comma = comma or self.text[self.pos] == ","
-            self.pos += 1
-        return comma
-
-    def token(self) -> str | None:
-        m = HTTP_TOKEN_RE.match(self.text, self.pos)
-        if m is None:
-            return None
-        self.pos = m.end()
-        return m.group()
 
     def token68(self) -> str | None:
         m = _TOKEN68_RE.match(self.text, self.pos)
@@ -177,21 +169,17 @@ class _Scanner:
         self.pos = m.end()
         return m.group()
 
-    def value(self, name: str) -> str:
-        self.skip_ws()
-        if self.peek() == '"':
-            return self.quoted(name)
-        # Lenient: RFC 3261 allows token or quoted-string; servers send unquoted values
-        # that are not tokens (nonces with '/', '=', ':'), so read up to LWS or comma.
-        start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] not in _WS + ",":
-            self.pos += 1
-        bad = bad_char(self.text, start)
-        if 0 <= bad < self.pos:
-            # The same characters a quoted value may not hold (RFC 7230 §3.2.6).
-            self.pos = bad
-            raise self.error(f"{describe_char(self.text[bad])} in parameter {name!r}")
-        return self.text[start : self.pos]
+    def bare_value(self, name: str, start: int, end: int) -> str:
+        """The unquoted value ``text[start:end]``, refused when it holds a character
+        that a quoted value may not hold either (RFC 7230 §3.2.6)."""
+        value = self.text[start:end]
+        if not value.isprintable():
+            bad = bad_char(value)
+            if bad >= 0:
+                self.pos = start + bad
+                raise self.error(f"{describe_char(value[bad])} in parameter {name!r}")
+        self.pos = end
+        return value
 
     def quoted(self, name: str) -> str:
         value, self.pos = read_quoted(
@@ -205,29 +193,44 @@ def _parse_items(value: str, what: str) -> list[tuple[str, list[Param]]]:
     s = _Scanner(value, what)
     items: list[tuple[str, list[Param]]] = []
     current: list[Param] | None = None
+    step = _STEP_RE.match
+    end = len(value)
     while True:
-        comma = s.skip_separators()
-        if s.at_end():
-            break
-        start = s.pos
-        name = s.token()
+        m = step(value, s.pos)
+        assert m is not None  # every part of the pattern may be empty
+        sep, name, _, quoted, bare = m.groups()
+        start = s.pos + len(sep)
         if name is None:
+            s.pos = start
+            if start >= end:
+                break
             raise s.error(f"unexpected character {s.peek()!r}")
-        s.skip_ws()
-        if s.peek() == "=":
+        after = m.end(3)
+        if after < end and value[after] == "=":
             if current is None:
                 s.pos = start
                 raise s.error(f"parameter {name!r} before any auth scheme")
-            s.pos += 1
-            current.append((name, s.value(name)))
+            if quoted is not None:
+                s.pos = m.end()
+                if "\\" in quoted:
+                    quoted = _ESCAPE_RE.sub(r"\1", quoted)
+                current.append((name, quoted))
+            elif bare is not None:
+                current.append((name, s.bare_value(name, m.start(5), m.end(5))))
+            else:  # a quoted string the pattern did not take: the error says why
+                s.pos = m.end(3) + 1
+                while value[s.pos] in _WS:
+                    s.pos += 1
+                current.append((name, s.quoted(name)))
             continue
         # A token not followed by '=' starts a new challenge (RFC 7235 §4.1).
-        if current is not None and not comma:
+        if current is not None and "," not in sep:
             s.pos = start
             raise s.error(f"expected ',' before {name!r}")
         current = []
         items.append((name, current))
-        if s.pos > start + len(name):  # whitespace after the scheme: maybe a token68
+        s.pos = after
+        if after > start + len(name):  # whitespace after the scheme: maybe a token68
             t68 = s.token68()
             if t68 is not None:
                 current.append(("", t68))

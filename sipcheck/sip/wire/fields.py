@@ -89,6 +89,24 @@ def plain_via(value: str) -> tuple[str, str, list[str]] | None:
 
 
 def parse_via(value: str) -> Via:
+    plain = plain_via(value)
+    if plain is not None:
+        # The plain shape: nothing to strip or unquote, so its parts are the Via's.
+        head, host, params = plain
+        transport, _, hostport = head[8:].partition(" ")
+        port = hostport[len(host) + 1 :]
+        return Via(
+            "SIP/2.0",
+            transport,
+            host,
+            int(port) if port else None,
+            tuple((n, v if eq else None) for n, eq, v in (p.partition("=") for p in params)),
+        )
+    return parse_any_via(value)
+
+
+def parse_any_via(value: str) -> Via:
+    """``parse_via`` without its shortcut for the plain shape: every Via grammar allows."""
     match = _VIA_RE.match(value)
     if match is None:
         raise SipParseError(f"Via {value!r} is not 'SIP/2.0/TRANSPORT host[:port]'")

@@ -122,15 +122,17 @@ class Headers:
     """Ordered header fields; lookups ignore case and compact forms.
 
     Each item is one header field line as received: (name as written, value).
-    The comparison key of every name is computed once, on the first lookup, and
-    kept until the fields change: a registrar looks up a dozen names per request.
+    The comparison key of every name, and the values under each key, are computed
+    once, on the first lookup, and kept until the fields change: a registrar and
+    the diagnosis of a capture look up a dozen names per message.
     """
 
-    __slots__ = ("_items", "_keys")
+    __slots__ = ("_index", "_items", "_keys")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = list(items)
         self._keys: list[str] | None = None
+        self._index: dict[str, list[str]] | None = None  # key -> values, in order
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)
@@ -145,7 +147,7 @@ class Headers:
         return f"Headers({self._items!r})"
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and header_key(name) in self.keys()
+        return isinstance(name, str) and _key(name) in self._lookup()
 
     def copy(self) -> Headers:
         return Headers(self._items)
@@ -154,8 +156,25 @@ class Headers:
         """The comparison key of each field, in order (do not modify the list)."""
         keys = self._keys
         if keys is None:
-            keys = self._keys = [header_key(n) for n, _ in self._items]
+            known = _KEYS.get
+            keys = self._keys = [known(n) or header_key(n) for n, _ in self._items]
         return keys
+
+    def _lookup(self) -> dict[str, list[str]]:
+        index = self._index
+        if index is None:
+            index = self._index = {}
+            for key, (_, value) in zip(self.keys(), self._items, strict=True):
+                found = index.get(key)
+                if found is None:
+                    index[key] = [value]
+                else:
+                    found.append(value)
+        return index
+
+    def _changed(self) -> None:
+        self._keys = None
+        self._index = None
 
     def with_value(self, index: int, value: str) -> Headers:
         """A copy with field ``index`` holding ``value`` (same name, same position)."""
@@ -163,29 +182,23 @@ class Headers:
         items[index] = (items[index][0], value)
         copy = Headers()
         copy._items = items
-        copy._keys = self._keys
+        copy._keys = None if self._keys is None else self._keys.copy()
         return copy
 
     def get(self, name: str) -> str | None:
-        keys = self.keys()
-        key = header_key(name)
-        if key not in keys:
-            return None
-        return self._items[keys.index(key)][1]
+        found = self._lookup().get(_key(name))
+        return None if found is None else found[0]
 
     def get_all(self, name: str) -> list[str]:
         """Every field line with this name, unsplit."""
-        keys = self.keys()
-        key = header_key(name)
-        if key not in keys:
-            return []
-        items = self._items
-        return [items[i][1] for i, k in enumerate(keys) if k == key]
+        found = self._lookup().get(_key(name))
+        return [] if found is None else found.copy()
 
     def values(self, name: str) -> list[str]:
         """Every value: field lines split at top-level commas (list headers only)."""
-        lines = self.get_all(name)
-        if header_key(name) in NOT_LISTS:
+        key = _key(name)
+        lines = self._lookup().get(key) or ()
+        if key in NOT_LISTS:
             return [v.strip() for v in lines]
         out: list[str] = []
         for line in lines:
@@ -195,7 +208,10 @@ class Headers:
     def add(self, name: str, value: str) -> None:
         self._items.append((name, value))
         if self._keys is not None:
-            self._keys.append(header_key(name))
+            key = header_key(name)
+            self._keys.append(key)
+            if self._index is not None:
+                self._index.setdefault(key, []).append(value)
 
     def set(self, name: str, value: str) -> None:
         """Replace every field with this name by one, at the first one's place."""
@@ -210,13 +226,17 @@ class Headers:
             for i, item in enumerate(self._items)
             if i <= index or keys[i] != key
         ]
-        self._keys = None
+        self._changed()
 
     def remove(self, name: str) -> None:
         key = header_key(name)
         keys = self.keys()
         self._items = [item for item, k in zip(self._items, keys, strict=True) if k != key]
-        self._keys = None
+        self._changed()
 
     def names(self) -> list[str]:
         return [n for n, _ in self._items]
+
+
+def _key(name: str) -> str:
+    return _KEYS.get(name) or header_key(name)

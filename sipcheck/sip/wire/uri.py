@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from urllib.parse import unquote
 
 from sipcheck.errors import SipParseError
@@ -156,6 +157,7 @@ class AbsoluteUri:
 Uri = SipUri | TelUri | AbsoluteUri
 
 
+@lru_cache(maxsize=4096)  # URIs are immutable and repeat (see parse_name_addr)
 def parse_uri(text: str, *, allow_headers: bool = True) -> Uri:
     """Parse a URI. ``allow_headers=False`` is for a Request-URI (RFC 3261 §19.1.1)."""
     scheme, colon, rest = text.partition(":")
@@ -288,6 +290,10 @@ def parse_header_params(text: str, whole: str) -> Params:
     return tuple(params)
 
 
+# The same To, From and Contact values come back in message after message, and a
+# NameAddr is immutable: each text is parsed once while it stays among the most
+# recent ones (what fails is not kept: it fails again, with the same error).
+@lru_cache(maxsize=4096)
 def parse_name_addr(text: str) -> NameAddr:
     """One To/From/Contact/Route value (already split at top-level commas)."""
     s = text.strip()
