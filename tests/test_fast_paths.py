@@ -434,3 +434,24 @@ def test_via_parts_of_the_plain_and_the_general_shape_agree() -> None:
         "SIP/2.0/UDP 192.0.2.1:5060", "192.0.2.1", ["rport", "branch=z9hG4bK1"]
     )  # fmt: skip
     assert fast.via_parts("not a via") is None
+
+
+def test_the_parse_caches_keep_short_texts_only_and_a_bounded_number() -> None:
+    from sipcheck.sip.wire import uri as uri_module
+    from sipcheck.sip.wire.uri import CACHED, CACHED_TEXT, parse_name_addr, parse_uri
+
+    cached_uri, cached_addr = uri_module._cached_uri, uri_module._cached_name_addr
+    assert cached_uri.cache_info().maxsize == cached_addr.cache_info().maxsize == CACHED
+    long_user = "u" * CACHED_TEXT
+    before = cached_uri.cache_info().currsize, cached_addr.cache_info().currsize
+    long_uri = parse_uri(f"sip:{long_user}@example.com")
+    long_addr = parse_name_addr(f"<sip:{long_user}@example.com>")
+    assert (cached_uri.cache_info().currsize, cached_addr.cache_info().currsize) == before
+    assert long_uri == parse_uri(f"sip:{long_user}@example.com")
+    assert long_addr.uri == long_uri
+    short = parse_name_addr("<sip:alice@example.com>;tag=1")
+    assert parse_name_addr("<sip:alice@example.com>;tag=1") is short  # kept
+    with pytest.raises(SipParseError):
+        parse_name_addr("<sip:alice@example.com")  # a failure is not kept: it fails again
+    with pytest.raises(SipParseError):
+        parse_name_addr("<sip:alice@example.com")

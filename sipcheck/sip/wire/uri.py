@@ -157,9 +157,23 @@ class AbsoluteUri:
 Uri = SipUri | TelUri | AbsoluteUri
 
 
-@lru_cache(maxsize=4096)  # URIs are immutable and repeat (see parse_name_addr)
+# URIs and name-addrs are immutable, and the same To, From and Contact values come
+# back in message after message: each text is parsed once while it stays among the
+# CACHED most recent ones (what fails is not kept: it fails again, with the same
+# error). Only texts up to CACHED_TEXT characters are kept, so the caches hold at most
+# a few MiB, whatever a peer sends.
+CACHED = 4096
+CACHED_TEXT = 256
+
+
 def parse_uri(text: str, *, allow_headers: bool = True) -> Uri:
     """Parse a URI. ``allow_headers=False`` is for a Request-URI (RFC 3261 §19.1.1)."""
+    if len(text) <= CACHED_TEXT:
+        return _cached_uri(text, allow_headers)
+    return _parse_uri(text, allow_headers)
+
+
+def _parse_uri(text: str, allow_headers: bool) -> Uri:
     scheme, colon, rest = text.partition(":")
     if not colon or not _SCHEME_RE.match(scheme):
         raise _err("missing or bad scheme", text)
@@ -290,12 +304,14 @@ def parse_header_params(text: str, whole: str) -> Params:
     return tuple(params)
 
 
-# The same To, From and Contact values come back in message after message, and a
-# NameAddr is immutable: each text is parsed once while it stays among the most
-# recent ones (what fails is not kept: it fails again, with the same error).
-@lru_cache(maxsize=4096)
 def parse_name_addr(text: str) -> NameAddr:
     """One To/From/Contact/Route value (already split at top-level commas)."""
+    if len(text) <= CACHED_TEXT:
+        return _cached_name_addr(text)
+    return _parse_name_addr(text)
+
+
+def _parse_name_addr(text: str) -> NameAddr:
     s = text.strip()
     if not s:
         raise SipParseError("empty address")
@@ -345,3 +361,7 @@ def parse_name_addr(text: str) -> NameAddr:
     uri = parse_uri(head)
     params = parse_header_params(semi + tail, text) if semi else ()
     return NameAddr(uri, None, params, False, None)
+
+
+_cached_uri = lru_cache(maxsize=CACHED)(_parse_uri)
+_cached_name_addr = lru_cache(maxsize=CACHED)(_parse_name_addr)
