@@ -51,9 +51,10 @@ from sipcheck.sip.wire.auth import (  # noqa: E402
     parse_challenges,
     parse_credentials,
 )
+from sipcheck.sip.wire.framing import BoundedFramer  # noqa: E402
 from sipcheck.sip.wire.headers import Headers  # noqa: E402
 from sipcheck.sip.wire.message import Request, Response  # noqa: E402
-from sipcheck.sip.wire.parser import StreamFramer, content_length, parse_message  # noqa: E402
+from sipcheck.sip.wire.parser import content_length, parse_message  # noqa: E402
 from sipcheck.sip.wire.uri import parse_header_params, parse_name_addr, parse_uri  # noqa: E402
 from tests.support.cores import (  # noqa: E402
     challenge_for,
@@ -352,9 +353,11 @@ def _call(
 def _check_message(tally: Tally, data: bytes, service: RegistrarService) -> None:
     message = _call(tally, "parse_message", parse_message, data, data)
     _call(tally, "parse_message(stream)", lambda: parse_message(data, stream=True), data)
-    framer = StreamFramer()
+    framer = BoundedFramer(65536, 65536)
     half = len(data) // 2
-    _call(tally, "StreamFramer", lambda: (framer.feed(data[:half]), framer.feed(data[half:])), data)
+    _call(
+        tally, "BoundedFramer", lambda: (framer.feed(data[:half]), framer.feed(data[half:])), data
+    )
     report = _call(tally, "lint_bytes", lint_bytes, data, data, allowed=())
     if isinstance(report, LintReport):
         internal = [p.message for p in report.problems if p.code == "internal-error"]

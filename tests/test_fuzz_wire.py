@@ -21,8 +21,9 @@ from sipcheck.sip.knowledge.lint import lint_bytes
 from sipcheck.sip.registrar.fast import fast_credentials
 from sipcheck.sip.wire import fields, grammar
 from sipcheck.sip.wire.auth import parse_challenges, parse_credentials
+from sipcheck.sip.wire.framing import BoundedFramer
 from sipcheck.sip.wire.headers import Headers
-from sipcheck.sip.wire.parser import StreamFramer, content_length, parse_message
+from sipcheck.sip.wire.parser import content_length, parse_message
 from sipcheck.sip.wire.uri import parse_header_params, parse_name_addr, parse_uri
 from tests.support.cores import challenge_for, deliver, registrar_service, started_registration
 
@@ -140,7 +141,7 @@ def test_message_parser_framer_and_lint_take_any_bytes(data: bytes) -> None:
             parse_message(data, stream=stream)
         except SipParseError:
             pass
-    framer = StreamFramer()
+    framer = BoundedFramer(65536, 65536)
     try:
         framer.feed(data[: len(data) // 2])
         framer.feed(data[len(data) // 2 :])

@@ -13,6 +13,7 @@ from sipcheck.errors import LocalProtocolError, SipParseError
 from sipcheck.sip.wire import grammar
 from sipcheck.sip.wire.auth import parse_challenges, parse_credentials
 from sipcheck.sip.wire.fields import parse_cseq, parse_delta_seconds, parse_via
+from sipcheck.sip.wire.framing import BoundedFramer
 from sipcheck.sip.wire.grammar import (
     is_digits,
     is_hostname,
@@ -27,7 +28,7 @@ from sipcheck.sip.wire.grammar import (
     split_hostport,
     unquote,
 )
-from sipcheck.sip.wire.parser import StreamFramer, parse_message
+from sipcheck.sip.wire.parser import parse_message
 from sipcheck.sip.wire.uri import parse_name_addr, parse_uri
 
 WIRE = Path(grammar.__file__).parent
@@ -115,13 +116,18 @@ def test_huge_numbers_are_parse_errors_not_int_limit_errors() -> None:
         (lambda: parse_message(b"OPTIONS sip:a@b SIP/2.0\r\nl: \xc2\xb9\r\n\r\n"), "Content"),
         (lambda: parse_message(b"OPTIONS sip:a@b SIP/2.0\r\nl: " + b"9" * 5000 + b"\r\n\r\n"),
          "Content-Length"),
-        (lambda: StreamFramer().feed(b"OPTIONS sip:a@b SIP/2.0\r\nl: " + b"9" * 5000 + b"\r\n\r\n"),
-         "Content-Length"),
     ],
 )  # fmt: skip
 def test_every_numeric_field_refuses_unicode_and_huge_digits(call: object, words: str) -> None:
     with pytest.raises(SipParseError, match=words.replace("*", r"\*")):
         call()  # type: ignore[operator]
+
+
+def test_a_huge_content_length_on_a_stream_is_over_the_limit_not_converted() -> None:
+    framer = BoundedFramer(65536, 65536)
+    assert framer.feed(b"OPTIONS sip:a@b SIP/2.0\r\nl: " + b"9" * 5000 + b"\r\n\r\n") == []
+    assert framer.oversized is not None and framer.oversized.what == "body"
+    assert framer.oversized.size == "9" * 5000 and framer.oversized.limit == 65536
 
 
 def test_rport_that_is_no_port_is_none() -> None:

@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from sipcheck.errors import SipParseError
 from sipcheck.sip.wire import fields
+from sipcheck.sip.wire.framing import BoundedFramer
 from sipcheck.sip.wire.headers import Headers, canonical_name, split_list
 from sipcheck.sip.wire.message import Request, Response
-from sipcheck.sip.wire.parser import StreamFramer, parse_message
+from sipcheck.sip.wire.parser import parse_message
 from sipcheck.sip.wire.uri import AbsoluteUri, SipUri, TelUri, parse_name_addr, parse_uri
 
 REGISTER = (
@@ -160,7 +161,7 @@ def test_leading_crlf_skipped_and_response_without_reason() -> None:
 
 
 def test_stream_framer_splits_and_counts_pings() -> None:
-    framer = StreamFramer()
+    framer = BoundedFramer(65536, 65536)
     body = b"SIP/2.0 200 OK\r\nContent-Length: 4\r\n\r\nbody"
     stream = b"\r\n\r\n" + body + REGISTER + b"\r\n\r\n" + body
     got: list[bytes] = []
@@ -172,7 +173,7 @@ def test_stream_framer_splits_and_counts_pings() -> None:
 
 def test_stream_framer_requires_content_length() -> None:
     with pytest.raises(SipParseError, match="required on a stream"):
-        StreamFramer().feed(b"OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\n")
+        BoundedFramer(65536, 65536).feed(b"OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\n")
     with pytest.raises(SipParseError, match="required on a stream"):
         parse_message(b"OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\n", stream=True)
 
@@ -212,7 +213,7 @@ def test_parser_on_mutated_real_message(data: st.DataObject) -> None:
             func(msg.headers)
         except SipParseError:
             pass
-    framer = StreamFramer()
+    framer = BoundedFramer(65536, 65536)
     try:
         framer.feed(bytes(raw))
     except SipParseError:

@@ -30,7 +30,7 @@ from sipcheck.net.transports import (
     bind_for,
     failure_of,
 )
-from sipcheck.sip.wire.parser import StreamFramer
+from sipcheck.sip.wire.framing import BoundedFramer
 from sipcheck.trace import Address, TlsInfo
 
 
@@ -103,19 +103,35 @@ class UdpConnection(QueuedConnection):
             self._transport.close()
 
 
+# What one server message may make us hold on a stream: a REGISTER's answers are a
+# few hundred octets; past these the server is broken or hostile.
+MAX_HEADER_OCTETS = 65_536
+MAX_BODY_OCTETS = 65_536
+
+
 class _StreamProtocol(asyncio.Protocol):
     def __init__(self, conn: StreamConnection) -> None:
         self.conn = conn
-        self.framer = StreamFramer()
+        self.framer = BoundedFramer(MAX_HEADER_OCTETS, MAX_BODY_OCTETS)
+        self.reported = False  # the stream failed: said once, nothing more is read
 
     def data_received(self, data: bytes) -> None:
+        if self.reported:
+            return
         try:
             messages = self.framer.feed(data)
         except SipParseError as exc:
-            self.conn.queue.put_nowait(Failed(f"unframeable data on the stream: {exc}", False))
+            self._fail(f"unframeable data on the stream: {exc}")
             return
         for message in messages:
             self.conn.queue.put_nowait(Received(message, self.conn.remote))
+        oversized = self.framer.oversized
+        if oversized is not None:
+            self._fail(f"the server sent too large a message: {oversized.describe('our')}")
+
+    def _fail(self, detail: str) -> None:
+        self.reported = True
+        self.conn.queue.put_nowait(Failed(detail, False))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.conn.closing:

@@ -33,8 +33,8 @@ from sipcheck.sip.registrar.attempt import Attempt
 from sipcheck.sip.registrar.attempts import NO_ANSWER_SECONDS, AttemptBook, AttemptLog
 from sipcheck.sip.registrar.core import Registrar
 from sipcheck.sip.registrar.faults import FaultInjector, Faults
-from sipcheck.sip.registrar.framing import BoundedFramer, Oversized
 from sipcheck.sip.registrar.responses import make_response, stamp_via
+from sipcheck.sip.wire.framing import BoundedFramer, Oversized
 from sipcheck.sip.wire.message import Request
 from sipcheck.sip.wire.parser import parse_message
 from sipcheck.trace import Address
@@ -56,6 +56,9 @@ class Stats:
     unparseable_unrecorded: int = 0
     too_large: int = 0  # stream messages over a limit (answered 413/513 when possible)
     internal_errors: int = 0  # inputs that met a bug in sipcheck (dropped, never raised)
+
+
+_LIMITS_OWNER = "this registrar's"  # an Oversized says whose limit it was
 
 
 class Send(NamedTuple):
@@ -229,7 +232,7 @@ class RegistrarService:
         status = 413 if oversized.what == "body" else 513
         attempt.add(
             "message-too-large",
-            f"{oversized.describe()}; "
+            f"{oversized.describe(_LIMITS_OWNER)}; "
             + (f"answered {status} and closed" if request is not None else "closed")
             + " the connection",
         )
@@ -247,7 +250,7 @@ class RegistrarService:
             stats.responses[status] = stats.responses.get(status, 0) + 1
         if self._book is None:
             return Output(sends, (), True, (attempt,))
-        note = oversized.describe()
+        note = oversized.describe(_LIMITS_OWNER)
         log = self._book.single(oversized.head, out, note, attempt, source, local, transport, now)
         return Output(sends, (log,), True, (attempt,))
 

@@ -16,8 +16,6 @@ from sipcheck.sip.wire.message import ENCODING, ERRORS, Message, Request, Respon
 from sipcheck.sip.wire.uri import parse_uri
 
 _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+\Z", re.IGNORECASE)
-_CONTENT_LENGTH_RE = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
-MAX_HEADER_OCTETS = 65536
 
 # Methods, header names and Request-URIs repeat from message to message; those
 # that passed the checks once are remembered (bounded; what fails is never kept,
@@ -33,7 +31,7 @@ def _remember(good: set[str], text: str) -> None:
     good.add(text)
 
 
-def _find_header_end(data: bytes, start: int) -> tuple[int, int]:
+def find_header_end(data: bytes | bytearray, start: int) -> tuple[int, int]:
     """(end of header section, start of body), or (-1, -1) when not found."""
     crlf = data.find(b"\r\n\r\n", start)
     lf = data.find(b"\n\n", start)
@@ -58,7 +56,7 @@ def parse_message(data: bytes, *, stream: bool = False) -> Message:
     start = _skip_leading_crlf(data)
     if start >= len(data):
         raise SipParseError("empty message")
-    head_end, body_start = _find_header_end(data, start)
+    head_end, body_start = find_header_end(data, start)
     defects: list[str] = []
     if head_end < 0:
         head_end = body_start = len(data)
@@ -201,66 +199,3 @@ def _take_body(
                 f"{available - length} octets after the body (beyond Content-Length) ignored"
             )
     return data[body_start : body_start + length]
-
-
-def skip_keepalives(buf: bytearray, newlines: int) -> tuple[int, int]:
-    """Drop the CR and LF octets before a message from ``buf`` (CRLFCRLF keep-alive
-    pings, RFC 5626 §3.5.1, possibly split across reads). ``newlines`` is the LF
-    count carried over from the last read; returns the new count and the pings done."""
-    skip, pings, n = 0, 0, len(buf)
-    while skip < n and buf[skip] in (13, 10):
-        if buf[skip] == 10:
-            newlines += 1
-            if newlines == 2:
-                pings += 1
-                newlines = 0
-        skip += 1
-    if skip:
-        del buf[:skip]
-    return newlines, pings
-
-
-class StreamFramer:
-    """Cuts a TCP/TLS byte stream into messages by Content-Length.
-
-    CRLF keep-alives between messages are skipped and counted (RFC 5626 §3.5.1:
-    a double CRLF is a ping that expects a single CRLF pong).
-    """
-
-    def __init__(self, max_header_octets: int = MAX_HEADER_OCTETS) -> None:
-        self._buffer = bytearray()
-        self._max = max_header_octets
-        self._newlines = 0
-        self.pings = 0
-
-    def feed(self, data: bytes) -> list[bytes]:
-        """Add received octets; return every complete message's octets."""
-        self._buffer += data
-        out: list[bytes] = []
-        while True:
-            buf = self._buffer
-            self._newlines, pings = skip_keepalives(buf, self._newlines)
-            self.pings += pings
-            if not buf:
-                return out
-            self._newlines = 0
-            head_end, body_start = _find_header_end(bytes(buf), 0)
-            if head_end < 0:
-                if len(buf) > self._max:
-                    raise SipParseError(
-                        f"no end of headers within {self._max} octets on the stream"
-                    )
-                return out
-            match = _CONTENT_LENGTH_RE.search(bytes(buf[:head_end]))
-            if match is None:
-                raise SipParseError("Content-Length is required on a stream transport")
-            text = match.group(1).strip().decode(ENCODING, ERRORS)
-            end = body_start + parse_uint(text, "Content-Length")
-            if len(buf) < end:
-                return out
-            out.append(bytes(buf[:end]))
-            del buf[:end]
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buffer)

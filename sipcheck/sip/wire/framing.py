@@ -1,17 +1,18 @@
 """Cutting a TCP or TLS byte stream into messages (RFC 3261 §18.3), within limits.
 
-The registrar's own framer, because a server must bound what one peer can make it
-hold: a header section may grow to ``max_header_octets`` and a Content-Length may
-announce ``max_body_octets``; past either, ``feed`` stops and sets ``oversized``
-(the registrar answers 513 or 413 when it can, and closes the connection). It is
-also linear: each octet is searched for the end of the header section once, however
-the stream is split, where re-searching the whole buffer at every read would make a
-slow sender of a long header cost quadratic time.
+The one stream framer, for the registrar and the client alike: whoever reads a
+stream must bound what one peer can make it hold. A header section may grow to
+``max_header_octets`` and a Content-Length may announce ``max_body_octets``; past
+either, ``feed`` stops and sets ``oversized`` (the registrar answers 513 or 413 when
+it can, and closes the connection; the client reports the server's message as too
+large). It is also linear: each octet is searched for the end of the header section
+once, however the stream is split, where re-searching the whole buffer at every read
+would make a slow sender of a long header cost quadratic time.
 
-Otherwise it frames as ``sipcheck.sip.wire.parser.StreamFramer`` does: CRLF
-keep-alives between messages are skipped and counted (RFC 5626 §3.5.1), the header
-section ends at the first empty line (CRLF CRLF, or LF LF), the first Content-Length
-(or ``l``) field gives the body's size, and a stream without one cannot be framed.
+CRLF keep-alives between messages are skipped and counted (RFC 5626 §3.5.1: a double
+CRLF is a ping that expects a single CRLF pong), the header section ends at the first
+empty line (CRLF CRLF, or LF LF), the first Content-Length (or ``l``) field gives the
+body's size, and a stream without one cannot be framed (SipParseError).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import re
 from dataclasses import dataclass
 
 from sipcheck.errors import SipParseError
-from sipcheck.sip.wire.parser import skip_keepalives
+from sipcheck.sip.wire.grammar import is_digits, is_uint, parse_uint
+from sipcheck.sip.wire.parser import find_header_end
 
 _CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
-_MAX_DIGITS = 18  # more digits than this are over any limit (and int() stays cheap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,30 +36,39 @@ class Oversized:
     size: str  # the header section's octets so far, or the Content-Length as sent
     limit: int
 
-    def describe(self) -> str:
+    def describe(self, whose: str) -> str:
+        """What was over which limit; ``whose`` limit it is ("this registrar's")."""
         if self.what == "body":
             return (
-                f"Content-Length {self.size} is over this registrar's limit of "
+                f"Content-Length {self.size} is over {whose} limit of "
                 f"{self.limit} octets on a stream"
             )
         return (
-            f"the header section grew past this registrar's limit of {self.limit} octets "
+            f"the header section grew past {whose} limit of {self.limit} octets "
             f"({self.size} octets without an empty line)"
         )
 
 
-def _header_end(buf: bytearray, start: int) -> tuple[int, int]:
-    """(end of the header section, start of the body), or (-1, -1)."""
-    crlf = buf.find(b"\r\n\r\n", start)
-    lf = buf.find(b"\n\n", start)
-    if crlf >= 0 and (lf < 0 or crlf + 1 <= lf):
-        return crlf, crlf + 4
-    if lf >= 0:
-        return lf, lf + 2
-    return -1, -1
+def skip_keepalives(buf: bytearray, newlines: int) -> tuple[int, int]:
+    """Drop the CR and LF octets before a message from ``buf`` (CRLFCRLF keep-alive
+    pings, RFC 5626 §3.5.1, possibly split across reads). ``newlines`` is the LF
+    count carried over from the last read; returns the new count and the pings done."""
+    skip, pings, n = 0, 0, len(buf)
+    while skip < n and buf[skip] in (13, 10):
+        if buf[skip] == 10:
+            newlines += 1
+            if newlines == 2:
+                pings += 1
+                newlines = 0
+        skip += 1
+    if skip:
+        del buf[:skip]
+    return newlines, pings
 
 
 class BoundedFramer:
+    """Messages out of one stream, each within the limits (see the module docstring)."""
+
     __slots__ = (
         "_body_end",
         "_buffer",
@@ -98,7 +108,7 @@ class BoundedFramer:
             if self._body_end < 0:
                 if self._scan < 0 and not self._skip_keepalives(buf):
                     return out
-                end, body_start = _header_end(buf, max(0, self._scan))
+                end, body_start = find_header_end(buf, max(0, self._scan))
                 if end < 0:
                     if len(buf) > self._max_header:
                         return self._stop(out, buf, "header", str(len(buf)), self._max_header)
@@ -133,15 +143,10 @@ class BoundedFramer:
         match = _CONTENT_LENGTH.search(buf, 0, end)
         if match is None:
             raise SipParseError("Content-Length is required on a stream transport")
-        text = match.group(1).strip()
-        # bytes.isdigit() is true for ASCII digits only (str.isdigit() is not)
-        if not text.isdigit():
-            shown = text[:40].decode("ascii", "replace")
-            raise SipParseError(f"Content-Length {shown!r} is not a number")
-        if len(text) > _MAX_DIGITS:
-            return None
-        length = int(text)
-        return None if length > self._max_body else length
+        text = match.group(1).strip().decode("ascii", "replace")
+        if not is_digits(text):
+            raise SipParseError(f"Content-Length {text[:40]!r} is not a number")
+        return parse_uint(text, "Content-Length") if is_uint(text, self._max_body) else None
 
     def _stop(
         self,
