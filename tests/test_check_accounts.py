@@ -288,7 +288,8 @@ password_env = "SURELY_NOT_SET_9F2C"
         resolve_passwords(loaded.select(only=["other"]), environ={})
     assert str(caught.value) == (
         f"{path}: account 'other': key 'password_env': "
-        "the environment variable SURELY_NOT_SET_9F2C is not set"
+        "the environment variable SURELY_NOT_SET_9F2C is not set "
+        "(export SURELY_NOT_SET_9F2C=... first)"
     )
 
 
@@ -371,7 +372,7 @@ def test_password_command_timeout(tmp_path: Path) -> None:
 def test_password_env(tmp_path: Path) -> None:
     account = one(tmp_path, 'aor = "a@x"\npassword_env = "MY_PW"')
     assert account.resolve(environ={"MY_PW": "x y"})[0].password.reveal() == "x y"
-    with pytest.raises(PasswordError, match="the environment variable MY_PW is empty"):
+    with pytest.raises(PasswordError, match="the environment variable MY_PW is set but empty"):
         account.resolve(environ={"MY_PW": ""})
     os.environ["SIPCHECK_TEST_PW_7731"] = "from-os"
     try:

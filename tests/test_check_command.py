@@ -217,7 +217,7 @@ def test_a_bad_file_is_refused_before_anything_is_sent(
     assert unset.exit_code == 2
     assert unset.stderr.strip() == (
         f"error: {path}: account 'bob': key 'password_env': the environment variable "
-        "PW_WRONG is empty"
+        "PW_WRONG is set but empty"
     )
     bad = tmp_path / "bad.toml"
     bad_account: dict[str, Value] = {"name": "x", "aor": "x@127.0.0.1", "transport": "sctp"}

@@ -85,7 +85,7 @@ USAGE_CASES: dict[str, tuple[list[str], dict[str, str], str, str]] = {
                                 {"PW": PW}, "--password-env", "the password in the address"),
     "password-command not found": (["register", NOWHERE, "--password-command",
                                     "/nonexistent/pw-helper x"], {}, "--password-command",
-                                   "cannot run"),
+                                   "command not found: /nonexistent"),
     "password-command fails": (["register", NOWHERE, "--password-command", "false"], {},
                                "--password-command", "exited with status 1"),
     "password-command prints nothing": (["register", NOWHERE, "--password-command", "true"], {},
@@ -165,7 +165,7 @@ def test_debug_before_or_after_the_command(args: list[str]) -> None:
     result = _invoke(*args)
     assert result.exit_code == 2
     assert "Traceback (most recent call last)" in result.stderr
-    assert "error: --password-command false: exited with status 1" in result.stderr
+    assert "error: --password-command: false exited with status 1" in result.stderr
     quiet = _invoke(*[a for a in args if a != "--debug"])
     assert "Traceback" not in quiet.stderr
 

@@ -99,6 +99,7 @@ def test_password_sources_register_and_never_show(
 ) -> None:
     pw_file = tmp_path / "pw"
     pw_file.write_text(f"{SECRET}\nsecond line\n", encoding="utf-8")
+    pw_file.chmod(0o600)  # as a password file should be (else: the warning below)
     flags = {
         "env": ["--password-env", "SIPCHECK_TEST_PW"],
         "file": ["--password-file", str(pw_file)],
@@ -130,3 +131,17 @@ def test_bad_addresses_do_not_echo_the_secret() -> None:
         result = _invoke("register", address)
         assert result.exit_code == 2
         assert SECRET not in result.stdout + result.stderr
+
+
+def test_a_password_file_others_may_read_is_used_with_a_warning(tmp_path: Path) -> None:
+    pw_file = tmp_path / "pw"
+    pw_file.write_text(f"{SECRET}\n", encoding="utf-8")
+    pw_file.chmod(0o644)
+    with CapturingRegistrar({"alice": SECRET}) as registrar:
+        result = _invoke("register", f"alice@{registrar.where}", "--password-file", str(pw_file))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"warning: --password-file: {pw_file} holds a password and is readable "
+        f"by group or others (mode 0644): chmod 600 {pw_file}\n"
+    )
+    _assert_no_secret(result, registrar, SECRET)

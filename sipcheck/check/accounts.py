@@ -31,8 +31,8 @@ from sipcheck.check.model import (
     TlsSettings,
     resolve_passwords,
 )
-from sipcheck.check.secret import PasswordError, PasswordSource, readable_by_others
 from sipcheck.errors import SipParseError
+from sipcheck.password_source import PasswordError, PasswordSource, readable_by_others
 from sipcheck.render.nagios_range import Thresholds
 from sipcheck.secret import Secret
 from sipcheck.sip.client.config import parse_aor

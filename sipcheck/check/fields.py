@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sipcheck.check.secret import Command, PasswordSource
 from sipcheck.errors import ConfigError
+from sipcheck.password_source import Command, PasswordSource
 from sipcheck.render.nagios_range import Range, RangeError, parse_range
 from sipcheck.secret import Secret
 

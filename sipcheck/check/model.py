@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipcheck.check.secret import COMMAND_TIMEOUT, PasswordSource, Warn
 from sipcheck.errors import ConfigError
+from sipcheck.password_source import COMMAND_TIMEOUT, PasswordSource, Warn
 from sipcheck.render.nagios_range import NO_THRESHOLDS, Thresholds
 from sipcheck.secret import Secret
 

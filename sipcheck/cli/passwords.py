@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sipcheck.errors import ConfigError
+from sipcheck.password_source import Command, PasswordError, PasswordSource
 from sipcheck.secret import Secret
 
 if TYPE_CHECKING:
@@ -59,12 +60,13 @@ def read_password(options: PasswordOptions, argument: AorArgument) -> Secret | N
         given.append("the password in the address")
     if len(given) > 1:
         raise ConfigError(f"give the password one way only, not {' and '.join(given)}")
-    if options.env is not None:
-        return _from_env(options.env)
-    if options.file is not None:
-        return _from_stdin() if options.file == "-" else _from_file(options.file)
-    if options.command is not None:
-        return _from_command(options.command)
+    if options.env is not None or options.file is not None or options.command is not None:
+        flag = (
+            "--password-env" if options.env is not None
+            else "--password-file" if options.file is not None
+            else "--password-command"
+        )  # fmt: skip
+        return _read(_source(flag, env=options.env, file=options.file, command=options.command))
     if argument.password is not None:
         _warn_about(argument)
         return argument.password
@@ -75,14 +77,13 @@ def read_ha1(options: PasswordOptions) -> Secret | None:
     """The HA1 from --ha1-env or --ha1-file (call ``read_password`` first: it refuses two
     sources); lower-case hex of 32 (MD5) or 64 (SHA-256, SHA-512-256) digits."""
     if options.ha1_env is not None:
-        flag = f"--ha1-env {options.ha1_env}"
-        secret = _from_env(options.ha1_env, "--ha1-env")
+        source = _source("--ha1-env", env=options.ha1_env)
     elif options.ha1_file is not None:
-        flag = f"--ha1-file {options.ha1_file}"
-        path = options.ha1_file
-        secret = _from_stdin("--ha1-file -") if path == "-" else _from_file(path, "--ha1-file")
+        source = _source("--ha1-file", file=options.ha1_file)
     else:
         return None
+    flag = source.origin
+    secret = _read(source)
     value = secret.reveal().strip().lower()
     if len(value) not in HA1_DIGITS or any(c not in "0123456789abcdef" for c in value):
         # Neither the value nor its length is repeated: it is as good as a password.
@@ -110,68 +111,30 @@ def _warn_about(argument: AorArgument) -> None:
         )
 
 
-def _from_env(name: str, option: str = "--password-env") -> Secret:
-    value = os.environ.get(name)
-    if value is None:
-        raise ConfigError(f"{option} {name}: {name} is not set (export {name}=... first)")
-    if not value:
-        raise ConfigError(f"{option} {name}: {name} is set but empty")
-    return Secret(value)
+def _source(
+    flag: str, *, env: str | None = None, file: str | None = None,
+    command: tuple[str, ...] | None = None,
+) -> PasswordSource:  # fmt: skip
+    """The source one flag names; its messages start with the flag (the variable, the
+    path or the program follows in the message itself)."""
+    if env is not None:
+        return PasswordSource("env", flag, env=env)
+    if file == "-":
+        return PasswordSource("stdin", f"{flag} -")
+    if file is not None:
+        return PasswordSource("file", flag, path=Path(file))
+    assert command
+    return PasswordSource("command", flag, command=Command(command), interactive=True)
 
 
-def _first_line(text: str, flag: str) -> Secret:
-    line = text.splitlines()[0] if text else ""
-    if not line:
-        raise ConfigError(f"{flag}: the first line is empty")
-    return Secret(line)
-
-
-def _from_file(path: str, option: str = "--password-file") -> Secret:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{option} {path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"{option} {path}: cannot read it: {exc.strerror}") from None
-    return _first_line(text, f"{option} {path}")
-
-
-def _from_stdin(flag: str = "--password-file -") -> Secret:
-    stream = sys.stdin
-    if stream.isatty():
-        raise ConfigError(
-            f"{flag}: stdin is a terminal; pipe it in"
-            + (", or leave the option out to be asked without echo" if "password" in flag else "")
+def _read(source: PasswordSource) -> Secret:
+    if source.kind == "stdin" and source.origin == "--password-file -" and sys.stdin.isatty():
+        # A person at the terminal: the prompt is the better way, say so.
+        raise PasswordError(
+            f"{source.origin}: stdin is a terminal; pipe it in, or leave the option out "
+            "to be asked without echo"
         )
-    try:
-        line = stream.readline()
-    except UnicodeDecodeError:
-        raise ConfigError(f"{flag}: stdin is not UTF-8 text") from None
-    return _first_line(line, flag)
-
-
-def _from_command(argv: tuple[str, ...]) -> Secret:
-    """Run ``argv`` without a shell; its first output line is the password.
-
-    stdin and stderr stay the terminal's, so a password manager can ask for
-    its own passphrase. Nothing the command prints is ever repeated.
-    """
-    import subprocess
-
-    flag = f"--password-command {argv[0]}"
-    try:
-        done = subprocess.run(argv, stdout=subprocess.PIPE, check=False)
-    except OSError as exc:
-        raise ConfigError(f"{flag}: cannot run it: {exc.strerror or exc}") from None
-    if done.returncode < 0:
-        raise ConfigError(f"{flag}: killed by signal {-done.returncode}")
-    if done.returncode != 0:
-        raise ConfigError(f"{flag}: exited with status {done.returncode}")
-    try:
-        text = done.stdout.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{flag}: its output is not UTF-8 text") from None
-    return _first_line(text, flag)
+    return source.resolve(warn=lambda text: click.echo(f"warning: {text}", err=True))
 
 
 def can_prompt() -> bool:

@@ -1,11 +1,16 @@
-"""Passwords of the accounts file: a ``Secret`` that never prints, and the four places
-a password can come from (``password_env``, ``password_file``, ``password_command``,
-``password`` in clear text), read only when ``resolve`` is called.
+"""Where a password (or an HA1) comes from, never the command line itself: an
+environment variable, a file's first line, stdin, a command's first output line, or
+(the accounts file only) the file itself. One ``PasswordSource`` per place, read only
+when ``resolve`` is called; every failure is one ``PasswordError`` line that starts with
+the source's ``origin`` (a flag, ``--password-env PW``, or a place in the accounts
+file, ``FILE: account 'NAME': key 'KEY'``).
 
 A password command runs without a shell (an argument list, as ``pass show sip/alice``
-users expect), with no stdin, a timeout and its output captured: its first line is
-the password; its stderr is never shown when it succeeded, and when it failed only
-its first line is quoted, with anything that looks like the password masked.
+users expect). Unattended (the accounts file) it has no stdin, a timeout and its output
+captured: its stderr is never shown when it succeeded, and when it failed only its
+first line is quoted, with anything that looks like the password masked. Interactive
+(``--password-command``) it keeps the terminal's stdin and stderr, so that a password
+manager can ask for its own passphrase, and has no timeout.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +37,7 @@ __all__ = [
 ]
 
 COMMAND_TIMEOUT = 10.0  # seconds a password command may take
-Kind = Literal["env", "file", "command", "inline"]
+Kind = Literal["env", "file", "stdin", "command", "inline"]
 Warn = Callable[[str], None]
 
 
@@ -83,6 +89,7 @@ class PasswordSource:
     path: Path | None = None
     command: Command | None = None
     inline: Secret | None = None
+    interactive: bool = False  # a command: the terminal's stdin and stderr, no timeout
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -92,6 +99,7 @@ class PasswordSource:
         shown = {
             "env": self.env,
             "file": str(self.path),
+            "stdin": "-",
             "command": self.argv[0] if self.argv else "",
             "inline": MASK,
         }[self.kind]
@@ -114,12 +122,16 @@ class PasswordSource:
             assert self.env is not None
             value = (os.environ if environ is None else environ).get(self.env)
             if value is None:
-                raise self._error(f"the environment variable {self.env} is not set")
+                raise self._error(
+                    f"the environment variable {self.env} is not set (export {self.env}=... first)"
+                )
             if not value:
-                raise self._error(f"the environment variable {self.env} is empty")
+                raise self._error(f"the environment variable {self.env} is set but empty")
             return Secret(value)
         if self.kind == "file":
             return self._from_file(warn)
+        if self.kind == "stdin":
+            return self._from_stdin()
         return self._from_command(timeout)
 
     def _error(self, problem: str) -> PasswordError:
@@ -144,17 +156,32 @@ class PasswordSource:
             )
         return Secret(line)
 
+    def _from_stdin(self) -> Secret:
+        if sys.stdin.isatty():
+            raise self._error("stdin is a terminal; pipe it in")
+        try:
+            line = sys.stdin.readline()
+        except UnicodeDecodeError:
+            raise self._error("stdin is not UTF-8 text") from None
+        line = line.splitlines()[0] if line else ""
+        if not line:
+            raise self._error("stdin's first line is empty")
+        return Secret(line)
+
     def _from_command(self, timeout: float) -> Secret:
         argv = list(self.argv)
         program = argv[0]
         try:
-            done = subprocess.run(
-                argv,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
+            if self.interactive:
+                done = subprocess.run(argv, stdout=subprocess.PIPE, check=False)
+            else:
+                done = subprocess.run(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=timeout,
+                    check=False,
+                )
         except FileNotFoundError:
             raise self._error(f"command not found: {program}") from None
         except PermissionError:
@@ -163,10 +190,14 @@ class PasswordSource:
             raise self._error(f"{program} did not finish within {timeout:g} s") from None
         except OSError as exc:
             raise self._error(f"cannot run {program}: {exc.strerror}") from None
-        out = done.stdout.decode("utf-8", "replace").splitlines()
+        try:
+            out = done.stdout.decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise self._error(f"the output of {program} is not UTF-8 text") from None
         first = out[0] if out else ""
         if done.returncode != 0:
-            said = _first_line(done.stderr.decode("utf-8", "replace"), mask=first)
+            stderr = done.stderr or b""  # an interactive command's went to the terminal
+            said = _first_line(stderr.decode("utf-8", "replace"), mask=first)
             status = _status_text(done.returncode)
             raise self._error(f"{program} {status}" + (f": {said}" if said else ""))
         if not first:
