@@ -374,17 +374,17 @@ def test_a_name_without_an_address_of_the_family_is_a_dns_failure(
     from sipcheck.net import dns
     from sipcheck.sip.locate.targets import Resolution, ResolutionStep, Target
 
-    asked: list[bool] = []
+    asked: list[int | None] = []
 
-    async def v4_only(*args: object, prefer_ipv6: bool = False, **kw: object) -> Resolution:
-        asked.append(prefer_ipv6)
+    async def v4_only(*args: object, family: int | None = None, **kw: object) -> Resolution:
+        asked.append(family)
         # Never sent to: -6 leaves no target, so nothing leaves the machine.
         step = ResolutionStep("A", "pbx.example.com", ("192.0.2.1",))
         return Resolution((Target("pbx.example.com", "192.0.2.1", 5060, "udp"),), (step,))
 
     monkeypatch.setattr(dns, "resolve", v4_only)
     result = invoke("options", "pbx.example.com", "-6", "--json")
-    assert result.exit_code == 8 and asked == [True]
+    assert result.exit_code == 8 and asked == [6]
     diagnosis = json.loads(result.stdout)["diagnosis"][0]
     assert diagnosis["id"] == "dns-failed"
     assert "pbx.example.com: no IPv6 address (-6); it resolved to IPv4 only" in diagnosis["message"]

@@ -204,6 +204,30 @@ def test_system_mode_localhost_uses_hosts_file() -> None:
     assert "getaddrinfo" in result.steps[0].note
 
 
+@pytest.mark.parametrize(("family", "kinds"), [(4, {"A"}), (6, {"AAAA"}), (None, {"A", "AAAA"})])
+def test_system_mode_asks_getaddrinfo_for_the_family_only(
+    family: int | None, kinds: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import socket
+
+    asked: list[int] = []
+    real = asyncio.BaseEventLoop.getaddrinfo
+
+    async def spy(self: asyncio.BaseEventLoop, *args: object, **kw: object) -> object:
+        asked.append(int(kw.get("family", 0)))  # type: ignore[call-overload]
+        return await real(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", spy)
+    try:
+        steps = run(resolve("localhost", 5060, timeout=2.0, family=family)).steps
+    except ResolutionFailed as exc:  # a machine whose localhost has no ::1
+        steps = exc.steps
+    wanted = {4: socket.AF_INET, 6: socket.AF_INET6, None: socket.AF_UNSPEC}[family]
+    assert asked == [wanted]
+    assert {step.kind for step in steps} == kinds
+
+
 def test_dnspython_is_not_imported_for_numeric_hosts() -> None:
     code = (
         "import asyncio, sys\n"

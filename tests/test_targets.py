@@ -54,10 +54,10 @@ def resolve(
     *,
     secure: bool = False,
     seed: int = 0,
-    prefer_ipv6: bool = False,
+    family: int | None = None,
 ) -> Resolution:
     plan = plan_targets(
-        host, port, transport, secure=secure, rng=random.Random(seed), prefer_ipv6=prefer_ipv6
+        host, port, transport, secure=secure, rng=random.Random(seed), family=family
     )
     return run_plan(plan, zone.lookup)
 
@@ -126,11 +126,31 @@ def test_explicit_port_uses_a_and_aaaa_only() -> None:
     assert "explicit port 5080" in result.steps[0].note
 
 
-def test_prefer_ipv6_puts_aaaa_first() -> None:
+@pytest.mark.parametrize(
+    ("family", "asked", "addresses"),
+    [
+        (None, ["A", "AAAA"], ["192.0.2.10", "2001:db8::10"]),
+        (4, ["A"], ["192.0.2.10"]),
+        (6, ["AAAA"], ["2001:db8::10"]),
+    ],
+)
+def test_a_family_asks_for_its_addresses_only(
+    family: int | None, asked: list[str], addresses: list[str]
+) -> None:
     zone = Zone({("A", "example.com"): ["192.0.2.10"], ("AAAA", "example.com"): ["2001:db8::10"]})
-    result = resolve(zone, "example.com", 5060, "tcp", prefer_ipv6=True)
-    assert zone.asked == [("AAAA", "example.com"), ("A", "example.com")]
-    assert [t.address for t in result.targets] == ["2001:db8::10", "192.0.2.10"]
+    result = resolve(zone, "example.com", 5060, "tcp", family=family)
+    assert zone.asked == [(qtype, "example.com") for qtype in asked]
+    assert [t.address for t in result.targets] == addresses
+
+
+def test_a_family_with_no_addresses_says_which_records_were_asked() -> None:
+    zone = Zone({("AAAA", "example.com"): ["2001:db8::10"]})
+    with pytest.raises(ResolutionFailed) as caught:
+        resolve(zone, "example.com", None, None, family=4)
+    assert caught.value.message == (
+        "example.com: no SIP server addresses found (no usable NAPTR, SRV, A)"
+    )
+    assert ("AAAA", "example.com") not in zone.asked
 
 
 def test_explicit_transport_queries_srv_for_that_transport() -> None:

@@ -119,16 +119,17 @@ def only_family(resolution: Resolution, family: int | None, host: str) -> Resolu
 async def _resolve(plan: ClientSettings, uri: SipUri | None = None) -> Resolution:
     from sipcheck.net.dns import resolve
 
-    six = plan.family == 6
+    # -4/-6: DNS is asked for that family's addresses only; the filter then covers
+    # numeric hosts (and says what a name had when nothing of the family is left).
     if uri is None:
         found = await resolve(
             plan.resolve_host, plan.resolve_port, plan.transport, secure=plan.secure,
-            prefer_ipv6=six,
+            family=plan.family,
         )  # fmt: skip
         return only_family(found, plan.family, plan.resolve_host)
     found = await resolve(
         uri.host_unbracketed, uri.port, uri.transport or plan.transport, secure=uri.secure,
-        prefer_ipv6=six,
+        family=plan.family,
     )  # fmt: skip
     return only_family(found, plan.family, uri.host_unbracketed)
 

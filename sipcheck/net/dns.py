@@ -30,6 +30,7 @@ from sipcheck.sip.locate.targets import (
     AnswerStatus,
     NaptrRecord,
     Plan,
+    QType,
     Query,
     Record,
     Resolution,
@@ -53,7 +54,7 @@ async def resolve(
     nameservers: Sequence[tuple[str, int]] | None = None,
     timeout: float = 5.0,
     rng: random.Random | None = None,
-    prefer_ipv6: bool = False,
+    family: int | None = None,
 ) -> Resolution:
     """Locate the SIP servers for `host` (RFC 3263 §4); all targets, in try order.
 
@@ -68,7 +69,7 @@ async def resolve(
         transport,
         secure=secure,
         rng=rng if rng is not None else random.Random(),
-        prefer_ipv6=prefer_ipv6,
+        family=family,
     )
     lookup = _Lookup(nameservers, timeout)
     return await _drive(plan, lookup)
@@ -110,13 +111,20 @@ class _Lookup:
         answers: dict[Query, Answer] = {}
         dns_queries = list(batch)
         if self.nameservers is None:
-            # System mode: A/AAAA come from getaddrinfo, one call per name.
+            # System mode: A/AAAA come from getaddrinfo, one call per name, for the
+            # families asked only (-4 never makes the resolver ask for AAAA).
             dns_queries = [q for q in batch if q.qtype not in ("A", "AAAA")]
-            names = list(dict.fromkeys(q.name for q in batch if q.qtype in ("A", "AAAA")))
-            results = await asyncio.gather(*(self._getaddrinfo(n) for n in names))
-            for name, by_family in zip(names, results, strict=True):
-                answers[Query("A", name)] = by_family[0]
-                answers[Query("AAAA", name)] = by_family[1]
+            wanted: dict[str, set[str]] = {}
+            for q in batch:
+                if q.qtype in ("A", "AAAA"):
+                    wanted.setdefault(q.name, set()).add(q.qtype)
+            results = await asyncio.gather(
+                *(self._getaddrinfo(name, _family_of(qtypes)) for name, qtypes in wanted.items())
+            )
+            for (name, qtypes), by_family in zip(wanted.items(), results, strict=True):
+                for qtype, answer in zip(_ADDRESS_TYPES, by_family, strict=True):
+                    if qtype in qtypes:
+                        answers[Query(qtype, name)] = answer
         found = await asyncio.gather(*(self._query(q) for q in dns_queries))
         answers.update(zip(dns_queries, found, strict=True))
         return answers
@@ -170,14 +178,14 @@ class _Lookup:
         records = [_convert(rdata) for rdata in result]
         return Answer.ok(*(r for r in records if r is not None))
 
-    async def _getaddrinfo(self, name: str) -> tuple[Answer, Answer]:
+    async def _getaddrinfo(self, name: str, family: int) -> tuple[Answer, Answer]:
         import asyncio
 
         loop = asyncio.get_running_loop()
         host = name[:-1] if name.endswith(".") and name != "." else name
         try:
             infos = await asyncio.wait_for(
-                loop.getaddrinfo(host, None, type=socket.SOCK_DGRAM), self.timeout
+                loop.getaddrinfo(host, None, family=family, type=socket.SOCK_DGRAM), self.timeout
             )
         except asyncio.TimeoutError:
             timed_out = Answer(AnswerStatus.TIMEOUT, detail="getaddrinfo: no answer in time")
@@ -197,6 +205,18 @@ class _Lookup:
                 bucket.append(address)
         detail = "via getaddrinfo"
         return Answer.ok(*v4, detail=detail), Answer.ok(*v6, detail=detail)
+
+
+_ADDRESS_TYPES: tuple[QType, QType] = ("A", "AAAA")  # getaddrinfo's answers, in this order
+
+
+def _family_of(qtypes: set[str]) -> int:
+    """The getaddrinfo family for the address records asked of one name."""
+    if qtypes == {"A"}:
+        return socket.AF_INET
+    if qtypes == {"AAAA"}:
+        return socket.AF_INET6
+    return socket.AF_UNSPEC
 
 
 def _gai_status(errno: int | None) -> AnswerStatus:

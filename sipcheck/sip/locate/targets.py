@@ -214,17 +214,17 @@ def plan_targets(
     *,
     secure: bool = False,
     rng: random.Random,
-    prefer_ipv6: bool = False,
+    family: int | None = None,
 ) -> Plan:
     """Generator implementing RFC 3263 §4 client rules; see the module docstring.
 
-    Addresses of one name are listed A first, then AAAA (`prefer_ipv6` flips
-    that), each family in the order returned.
+    Addresses of one name are listed A first, then AAAA, each family in the order
+    returned; `family` 4 asks for A records only, 6 for AAAA only (-4, -6).
     """
     chosen = _normalize_transport(transport, secure)
     if port is not None and not 1 <= port <= 65535:
         raise ConfigError(f"port {port} out of range", hint="use 1-65535")
-    return _Planner(host, port, chosen, secure, rng, prefer_ipv6).run()
+    return _Planner(host, port, chosen, secure, rng, family).run()
 
 
 def run_plan(plan: Plan, lookup: Callable[[Query], Answer]) -> Resolution:
@@ -246,7 +246,7 @@ class _Planner:
         transport: str | None,
         secure: bool,
         rng: random.Random,
-        prefer_ipv6: bool,
+        family: int | None,
     ) -> None:
         if not host:
             raise ConfigError("empty host name", hint="give a domain name or IP address")
@@ -255,7 +255,9 @@ class _Planner:
         self.transport = transport
         self.secure = secure
         self.rng = rng
-        self.families: tuple[QType, QType] = ("AAAA", "A") if prefer_ipv6 else ("A", "AAAA")
+        self.families: tuple[QType, ...] = (
+            ("A",) if family == 4 else ("AAAA",) if family == 6 else ("A", "AAAA")
+        )
         self.default_transport = "tls" if secure else "udp"
         self.steps: list[ResolutionStep] = []
         self.seen: set[AnswerStatus] = set()
@@ -410,7 +412,8 @@ class _Planner:
             message = f"{self.host}: DNS lookup {failure}"
             hint = HINT_DNS_DOWN
         elif AnswerStatus.OK in self.seen or AnswerStatus.NODATA in self.seen:
-            message = f"{self.host}: no SIP server addresses found (no usable NAPTR, SRV, A, AAAA)"
+            asked = ", ".join(("NAPTR", "SRV", *self.families))
+            message = f"{self.host}: no SIP server addresses found (no usable {asked})"
             hint = HINT_CHECK_NAME
         else:
             message = f"{self.host}: no such domain (NXDOMAIN)"
