@@ -8,7 +8,7 @@ and random header values, and feeds each input to
 * the message parser (datagram and stream), the stream framer and ``lint_bytes``;
 * every field parser on every header value of what parses (Via, CSeq, Contact and
   its expires, To/From/Route addresses, Expires, Content-Length, URIs, name-addr,
-  WWW-Authenticate/Authorization and the registrar's fast credentials path), and
+  WWW-Authenticate/Authorization and their shortcut for the plain shape), and
   the formatters on what the auth parsers return;
 * the client core: a ``Registration`` that receives a 401 carrying the mutated
   challenge (and the mutated response as a whole);
@@ -40,16 +40,17 @@ sys.path.insert(0, str(ROOT))
 from sipcheck.errors import LocalProtocolError, SipParseError  # noqa: E402
 from sipcheck.sip.digest.compute import answer_challenge  # noqa: E402
 from sipcheck.sip.knowledge.lint import LintReport, lint_bytes  # noqa: E402
-from sipcheck.sip.registrar.fast import fast_credentials  # noqa: E402
 from sipcheck.sip.registrar.responses import stamp_via  # noqa: E402
 from sipcheck.sip.registrar.service import RegistrarService  # noqa: E402
 from sipcheck.sip.wire import fields, grammar  # noqa: E402
 from sipcheck.sip.wire.auth import (  # noqa: E402
     Challenge,
+    _parse_items,
     format_challenge,
     format_credentials,
     parse_challenges,
     parse_credentials,
+    plain_items,
 )
 from sipcheck.sip.wire.framing import BoundedFramer  # noqa: E402
 from sipcheck.sip.wire.headers import Headers  # noqa: E402
@@ -117,24 +118,21 @@ def _auth_proxy(value: str) -> object:
 
 
 def _credentials(value: str) -> object:
-    creds = parse_credentials(value)
-    fast = fast_credentials(value)
-    if fast is not None and fast != creds:
-        raise AssertionError(f"fast_credentials disagrees on {value!r}")
-    return format_credentials(creds)
+    return format_credentials(parse_credentials(value))
 
 
-def _fast_only(value: str) -> object:
-    fast = fast_credentials(value)
-    if fast is None:
+def _plain_only(value: str) -> object:
+    """The shortcut for the plain shape gives what the general scan gives, or nothing."""
+    plain = plain_items(value)
+    if plain is None:
         return None
     try:
-        slow = parse_credentials(value)
-    except SipParseError as exc:  # what the fast path accepts, the full one must
-        raise AssertionError(f"fast path accepts what parse_credentials refuses: {exc}") from exc
-    if fast != slow:
-        raise AssertionError(f"fast_credentials disagrees on {value!r}")
-    return fast
+        general = _parse_items(value, "Authorization")
+    except SipParseError as exc:  # what the shortcut accepts, the scan must
+        raise AssertionError(f"plain_items accepts what the scan refuses: {exc}") from exc
+    if plain != general:
+        raise AssertionError(f"plain_items disagrees on {value!r}")
+    return plain
 
 
 def _via(value: str) -> object:
@@ -173,7 +171,7 @@ FIELD_PARSERS: dict[str, Callable[[str], object]] = {
     "www-authenticate": _auth_www,
     "proxy-authenticate": _auth_proxy,
     "authorization": _credentials,
-    "fast-credentials": _fast_only,
+    "plain-auth": _plain_only,
     "unquote": grammar.unquote,
 }
 # Which parsers a header of a parsed message is fed to, by header key.
@@ -189,10 +187,10 @@ BY_HEADER: dict[str, tuple[str, ...]] = {
     "min-expires": ("expires",),
     "content-length": ("content-length",),
     "max-forwards": ("max-forwards",),
-    "www-authenticate": ("www-authenticate",),
-    "proxy-authenticate": ("proxy-authenticate",),
-    "authorization": ("authorization", "fast-credentials"),
-    "proxy-authorization": ("authorization", "fast-credentials"),
+    "www-authenticate": ("www-authenticate", "plain-auth"),
+    "proxy-authenticate": ("proxy-authenticate", "plain-auth"),
+    "authorization": ("authorization", "plain-auth"),
+    "proxy-authorization": ("authorization", "plain-auth"),
 }
 
 

@@ -16,7 +16,7 @@ import socket
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipcheck.errors import SipParseError
@@ -25,14 +25,16 @@ from sipcheck.sip.digest.compute import compute_ha1
 from sipcheck.sip.digest.nonces import NonceManager
 from sipcheck.sip.registrar import fast
 from sipcheck.sip.registrar.attempt import Attempt
-from sipcheck.sip.registrar.fast import fast_credentials
 from sipcheck.sip.registrar.responses import http_date, make_response, stamp_via
 from sipcheck.sip.wire.auth import (
     Challenge,
     Credentials,
+    _parse_items,
     format_challenge,
     format_credentials,
+    parse_challenges,
     parse_credentials,
+    plain_items,
 )
 from sipcheck.sip.wire.fields import parse_any_via, parse_via, plain_via
 from sipcheck.sip.wire.headers import Headers, header_key
@@ -293,45 +295,101 @@ def test_registrar_command_restores_the_gc_thresholds() -> None:
     assert gc.get_threshold() == before
 
 
-# --- credentials: the fast parser agrees with parse_credentials ----------------------------
+# --- auth-params: the plain shape read by two regexes, as the general scan reads it -----
 
-_VALUES = [
+_PLAIN = [
     'Digest username="alice", realm="example.com", nonce="n", uri="sip:example.com", '
     'response="abc", algorithm=MD5, cnonce="c", qop=auth, nc=00000001',
     'Digest username="a", realm="r", nonce="n", uri="sip:x", response="r", opaque="o"',
     'digest  username = "a" ,realm="r",, nonce="n", uri="sip:a,b", response="r", qop="auth"',
     'Digest username="a", realm="r", nonce="n", uri="sip:x", response="r", userhash=TRUE',
-]
-_FALLBACK = [
-    'Digest username="a\\"b", realm="r", nonce="n", uri="sip:x", response="r"',
-    'Digest username="a" realm="r", nonce="n", uri="sip:x", response="r"',
-    'Digest username="a", realm="r", nonce="n", uri="sip:x"',
     'Digest username="a", username="b", realm="r", nonce="n", uri="sip:x", response="r"',
-    'Digest username*=UTF-8\'\'a, realm="r", nonce="n", uri="sip:x", response="r"',
-    "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
-    'Digest username=, realm="r", nonce="n", uri="sip:x", response="r"',
+    'Digest username*=UTF-8\'\'J%C3%A4s, realm="r", nonce="n", uri="sip:x", response="r"',
+    'Digest realm="", nonce="\u00e9t\u00e9\t!", ',
+    'Digest realm="r", nonce="n"',  # credentials without uri or response: refused later
+    'Basic realm="r"',
+]
+_NOT_PLAIN = [
+    'Digest username="a\\"b", realm="r", nonce="n", uri="sip:x", response="r"',  # escape
+    'Digest username="a" realm="r"',  # no comma between parameters
+    'Digest realm="r"nonce="n"',
+    "Basic YWxhZGRpbjpvcGVuc2VzYW1l",  # token68
+    "Digest realm=, nonce=x",  # an empty bare value after the scheme: a token68
+    "Digest nonce==, username=x",  # a bare value with '=': maybe a token68
+    'Digest username=, realm="r"',
+    'Digest realm="r", Digest realm="s"',  # two challenges
+    'Digest realm="r", Basic',
+    ' Digest realm="r"',
+    'Digest\trealm="r"',
+    'Digest realm="r",\r\n nonce="n"',
+    'Digest realm="bad\x01char"',
+    "Digest realm=bare\udcff, nonce=n",
+    'Digest realm="unterminated',
+    'Digest realm=a"b, nonce=n',
+    "Digest",
+    "",
 ]
 
 
-@pytest.mark.parametrize("value", _VALUES)
-def test_fast_credentials_matches_parse_credentials(value: str) -> None:
-    for proxy in (False, True):
-        assert fast_credentials(value, proxy=proxy) == parse_credentials(value, proxy=proxy)
+def test_plain_items_reads_each_parameter_as_written() -> None:
+    value = 'Digest username="u6",realm="127.0.0.1",nc=00000001,qop=auth,uri="sip:h:1"'
+    assert plain_items(value) == [
+        (
+            "Digest",
+            [("username", "u6"), ("realm", "127.0.0.1"), ("nc", "00000001"), ("qop", "auth"),
+             ("uri", "sip:h:1")],
+        )
+    ]  # fmt: skip
 
 
-@pytest.mark.parametrize("value", _FALLBACK)
-def test_fast_credentials_leaves_odd_values_to_the_full_parser(value: str) -> None:
-    assert fast_credentials(value) is None
+@pytest.mark.parametrize("value", _PLAIN)
+def test_plain_items_gives_what_the_scan_gives(value: str) -> None:
+    assert plain_items(value) is not None
+    assert plain_items(value) == _parse_items(value, "Authorization")
+
+
+@pytest.mark.parametrize("value", _NOT_PLAIN)
+def test_other_shapes_are_left_to_the_scan(value: str) -> None:
+    assert plain_items(value) is None
+
+
+def test_parsers_give_the_same_results_through_the_shortcut() -> None:
+    creds = parse_credentials(_PLAIN[0], proxy=True)
+    assert creds == Credentials(
+        "Digest", "alice", "example.com", "n", "sip:example.com", "abc", algorithm="MD5",
+        cnonce="c", qop="auth", nc="00000001", params=tuple(_parse_items(_PLAIN[0], "")[0][1]),
+        proxy=True,
+    )  # fmt: skip
+    assert parse_credentials(_PLAIN[5]).username == "J\u00e4s"
+    with pytest.raises(SipParseError, match="no username parameter"):
+        parse_credentials(_PLAIN[7])
+    assert parse_challenges('Digest realm="r", nonce="n", qop="auth,auth-int", stale=TRUE') == [
+        Challenge("Digest", "r", "n", qop_options=("auth", "auth-int"), stale=True,
+                  params=(("realm", "r"), ("nonce", "n"), ("qop", "auth,auth-int"),
+                          ("stale", "TRUE")))
+    ]  # fmt: skip
 
 
 _text = st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_characters='"\\'))
+_bits = st.sampled_from(
+    ["Digest", "Basic", " ", "  ", ",", ", ", " ,", "=", " = ", '"', '""', "\\", "\t", "\r\n",
+     "realm", "nonce", "qop", "a", "auth", "x=", "==", "\x01", "\udcff", "\u00e9", "Digest "]
+)  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(st.lists(_bits, max_size=14).map("".join))
+def test_plain_items_agrees_with_the_scan_on_any_value(value: str) -> None:
+    plain = plain_items(value)
+    if plain is not None:
+        assert plain == _parse_items(value, "WWW-Authenticate")
 
 
 @given(
     username=_text, realm=_text, nonce=_text, uri=_text, response=_text,
     qop=st.sampled_from([None, "auth", "auth-int"]),
 )  # fmt: skip
-def test_fast_credentials_agrees_on_formatted_values(
+def test_plain_items_reads_formatted_values(
     username: str, realm: str, nonce: str, uri: str, response: str, qop: str | None
 ) -> None:
     creds = Credentials(
@@ -339,8 +397,8 @@ def test_fast_credentials_agrees_on_formatted_values(
         qop=qop, nc="00000001" if qop else None,
     )  # fmt: skip
     value = format_credentials(creds)
-    fast = fast_credentials(value)
-    assert fast is None or fast == parse_credentials(value)
+    assert plain_items(value) is not None  # quoted values without escapes: the plain shape
+    assert parse_credentials(value) == creds.canonical()
 
 
 # --- the registrar's caches ------------------------------------------------------------------

@@ -18,9 +18,8 @@ from hypothesis import strategies as st
 
 from sipcheck.errors import SipParseError
 from sipcheck.sip.knowledge.lint import lint_bytes
-from sipcheck.sip.registrar.fast import fast_credentials
 from sipcheck.sip.wire import fields, grammar
-from sipcheck.sip.wire.auth import parse_challenges, parse_credentials
+from sipcheck.sip.wire.auth import _parse_items, parse_challenges, parse_credentials, plain_items
 from sipcheck.sip.wire.framing import BoundedFramer
 from sipcheck.sip.wire.headers import Headers
 from sipcheck.sip.wire.parser import content_length, parse_message
@@ -65,12 +64,12 @@ def _credentials(value: str) -> object:
     return creds, parse_credentials(value, proxy=True)
 
 
-def _fast_credentials(value: str) -> object:
-    fast = fast_credentials(value)
-    if fast is not None:
-        # What the fast path accepts, the full parser accepts identically.
-        assert fast == parse_credentials(value)
-    return fast
+def _plain_auth(value: str) -> object:
+    plain = plain_items(value)
+    if plain is not None:
+        # What the shortcut accepts, the general scan accepts identically.
+        assert plain == _parse_items(value, "Authorization")
+    return plain
 
 
 def _address(value: str) -> object:
@@ -96,7 +95,7 @@ FIELD_PARSERS: dict[str, Callable[[str], object]] = {
     "WWW-Authenticate": parse_challenges,
     "Proxy-Authenticate": lambda v: parse_challenges(v, proxy=True),
     "Authorization": _credentials,
-    "fast credentials": _fast_credentials,
+    "plain auth-params": _plain_auth,
     "quoted-string": lambda v: grammar.read_quoted('"' + v, 0),
     "unquote": grammar.unquote,
 }

@@ -17,7 +17,7 @@ from sipcheck.sip.digest.compute import verify_credentials
 from sipcheck.sip.digest.explain import diagnose_wrong_response, same_uri
 from sipcheck.sip.digest.nonces import NonceManager
 from sipcheck.sip.registrar.attempt import Attempt
-from sipcheck.sip.registrar.fast import ChallengeTemplates, Ha1Cache, fast_credentials
+from sipcheck.sip.registrar.fast import ChallengeTemplates, Ha1Cache
 from sipcheck.sip.wire.auth import Credentials, parse_credentials
 from sipcheck.sip.wire.message import Request
 
@@ -112,9 +112,7 @@ class Authenticator:
         schemes: list[str] = []
         for value in values:
             try:
-                parsed = fast_credentials(value, proxy=self.proxy) or parse_credentials(
-                    value, proxy=self.proxy
-                )
+                parsed = parse_credentials(value, proxy=self.proxy)
             except SipParseError as exc:
                 attempt.add("bad-request", f"the {header} header cannot be parsed: {exc.message}")
                 return Refusal(400, [])

@@ -12,14 +12,14 @@ gives; ``tests/test_fast_paths.py`` and ``tests/test_registrar_core.py`` check t
 - ``DateCache``: the Date header, formatted once per second.
 - ``Ha1Cache``, ``ChallengeTemplates``: HA1 per account and realm; challenge text
   around its nonce, per realm.
-- ``fast_credentials``: the usual shape of Digest credentials, with ``str.find``.
 - ``via_parts``: the top Via as written, for the server's stamp, without parsing it
   when it has the plain shape nearly every Via has.
 - ``RetransmissionCache``: responses held for Timer J, so a retransmitted request
   gets the same response again without being processed twice (RFC 3261 §17.2.3).
 
-(The header-name, Request-URI and Via caches of the message parser live with the
-grammar in ``sip/wire``, which cannot depend on the registrar.)
+(The header-name, Request-URI and Via caches of the message parser, and the shortcut
+for the usual shape of Digest credentials, live with the grammar in ``sip/wire``,
+which cannot depend on the registrar, so that the diagnosis of a capture has them too.)
 """
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ from sipcheck.errors import SipParseError
 from sipcheck.sip.digest.compute import compute_ha1
 from sipcheck.sip.registrar.attempt import Attempt
 from sipcheck.sip.registrar.bindings import aor_of, contact_key
-from sipcheck.sip.wire.auth import CREDENTIAL_FIELDS, Challenge, Credentials, format_challenge
+from sipcheck.sip.wire.auth import Challenge, format_challenge
 from sipcheck.sip.wire.fields import parse_via, plain_via
-from sipcheck.sip.wire.grammar import bad_char
 from sipcheck.sip.wire.headers import Headers, split_list
 from sipcheck.sip.wire.message import Request
 from sipcheck.sip.wire.uri import NameAddr, Params, SipUri, Uri, parse_name_addr, parse_uri
@@ -192,77 +191,6 @@ class ChallengeTemplates:
         )
         head, _, tail = text.partition(_PLACEHOLDER)
         return head, tail
-
-
-# --- credentials ---------------------------------------------------------------------------
-
-# username* (RFC 8187 encoding) needs decoding: that shape takes the slow path.
-_KNOWN_FIELDS = CREDENTIAL_FIELDS - {"username*"}
-_REQUIRED = ("username", "realm", "nonce", "uri", "response")
-_BLANK = " \t"
-
-
-def fast_credentials(value: str, *, proxy: bool = False) -> Credentials | None:
-    if "\\" in value or (not value.isprintable() and bad_char(value) >= 0):  # CTL, non-UTF-8
-        return None
-    scheme, space, rest = value.strip(_BLANK).partition(" ")
-    if not space or scheme.lower() != "digest":
-        return None
-    # Without escapes, splitting at '"' alternates: text outside quotes (even indexes)
-    # and quoted values (odd indexes).
-    parts = rest.split('"')
-    last = len(parts) - 1
-    if last % 2:
-        return None  # an unterminated quoted string
-    params: list[tuple[str, str]] = []
-    found: dict[str, str] = {}
-
-    def add(name: str, val: str) -> bool:
-        low = name.lower()
-        if low not in _KNOWN_FIELDS or low in found:
-            return False
-        params.append((name, val))
-        found[low] = val
-        return True
-
-    for k in range(0, last + 1, 2):
-        pieces = parts[k].split(",")
-        # After a quoted value only blanks may come before the comma.
-        if k and pieces[0].strip(_BLANK):
-            return None
-        for piece in pieces[1 if k else 0 : len(pieces) - 1 if k < last else len(pieces)]:
-            name, eq, val = piece.partition("=")
-            if not eq:
-                if piece.strip(_BLANK):
-                    return None
-                continue  # an empty list element
-            val = val.strip(_BLANK)
-            if not val or " " in val or "\t" in val or not add(name.strip(_BLANK), val):
-                return None
-        if k < last:
-            name, eq, tail = pieces[-1].partition("=")
-            if not eq or tail.strip(_BLANK) or not add(name.strip(_BLANK), parts[k + 1]):
-                return None
-    for required in _REQUIRED:
-        if required not in found:
-            return None
-    userhash = found.get("userhash")
-    return Credentials(
-        scheme=scheme,
-        username=found["username"],
-        realm=found["realm"],
-        nonce=found["nonce"],
-        uri=found["uri"],
-        response=found["response"],
-        algorithm=found.get("algorithm"),
-        cnonce=found.get("cnonce"),
-        opaque=found.get("opaque"),
-        qop=found.get("qop"),
-        nc=found.get("nc"),
-        userhash=userhash is not None and userhash.strip().lower() == "true",
-        params=tuple(params),
-        proxy=proxy,
-    )
 
 
 # --- Via -----------------------------------------------------------------------------------

@@ -237,6 +237,32 @@ def _parse_items(value: str, what: str) -> list[tuple[str, list[Param]]]:
     return items
 
 
+# The shape nearly every value has: one scheme, then name=value parameters separated by
+# commas, each value a quoted string without escapes or a bare value without quotes,
+# '=', blanks or control characters. One regex checks the whole value and one finds its
+# parameters: the items ``_parse_items`` gives for it, without a Python step per
+# parameter. Any other value (escapes, several challenges, a missing comma, a token68,
+# an error to report) takes ``_parse_items``.
+_PLAIN_BARE = r"[^\x00-\x20\x7f\",=\\\ud800-\udfff]+"
+_PLAIN_PARAM = rf'{HTTP_TOKEN_RE.pattern}[ \t]*=[ \t]*(?:"{_QDTEXT}*"|{_PLAIN_BARE})'
+_PLAIN_RE = re.compile(
+    rf"({HTTP_TOKEN_RE.pattern}) +{_PLAIN_PARAM}(?:[ \t]*,[ \t,]*{_PLAIN_PARAM})*[ \t,]*\Z"
+)
+_PLAIN_PARAM_RE = re.compile(
+    rf'({HTTP_TOKEN_RE.pattern})[ \t]*=[ \t]*(?:"({_QDTEXT}*)"|({_PLAIN_BARE}))'
+)
+
+
+def plain_items(value: str) -> list[tuple[str, list[Param]]] | None:
+    """``_parse_items`` for a value of the plain shape above; None for any other."""
+    plain = _PLAIN_RE.match(value)
+    if plain is None:
+        return None
+    # A bare value is never empty, so an empty one means the quoted one was there.
+    found = _PLAIN_PARAM_RE.findall(value, plain.end(1))
+    return [(plain.group(1), [(name, bare or quoted) for name, quoted, bare in found])]
+
+
 def _first(params: list[Param]) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, val in params:
@@ -279,7 +305,7 @@ def parse_challenges(value: str, *, proxy: bool = False) -> list[Challenge]:
     Raises SipParseError for a value that is not a challenge list.
     """
     what = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
-    items = _parse_items(value, what)
+    items = plain_items(value) or _parse_items(value, what)
     if not items:
         raise SipParseError(f"{what}: empty header value")
     return [_challenge_from(scheme, params, proxy, what) for scheme, params in items]
@@ -299,7 +325,7 @@ def _ext_value(raw: str, what: str) -> str:
 def parse_credentials(value: str, *, proxy: bool = False) -> Credentials:
     """Parse an Authorization (or, with ``proxy=True``, Proxy-Authorization) value."""
     what = "Proxy-Authorization" if proxy else "Authorization"
-    items = _parse_items(value, what)
+    items = plain_items(value) or _parse_items(value, what)
     if len(items) != 1:
         raise SipParseError(
             f"{what}: expected one credentials, found {len(items)}"
