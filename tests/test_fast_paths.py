@@ -513,3 +513,21 @@ def test_the_parse_caches_keep_short_texts_only_and_a_bounded_number() -> None:
         parse_name_addr("<sip:alice@example.com")  # a failure is not kept: it fails again
     with pytest.raises(SipParseError):
         parse_name_addr("<sip:alice@example.com")
+
+
+def test_cseq_values_are_parsed_once_when_short() -> None:
+    from sipcheck.sip.wire import fields
+    from sipcheck.sip.wire.uri import CACHED
+
+    assert fields._cached_cseq.cache_info().maxsize == CACHED
+    first = fields.parse_cseq("7 REGISTER")
+    assert first == fields.CSeq(7, "REGISTER")
+    assert fields.parse_cseq("7 REGISTER") is first  # kept
+    long = "7 " + "R" * fields.CACHED_CSEQ_TEXT
+    before = fields._cached_cseq.cache_info().currsize
+    assert fields.parse_cseq(long) == fields.CSeq(7, "R" * fields.CACHED_CSEQ_TEXT)
+    assert fields._cached_cseq.cache_info().currsize == before  # a long text is not kept
+    for bad in ("x REGISTER", "2147483648 REGISTER"):
+        for _ in range(2):  # a failure is not kept: it fails again, the same way
+            with pytest.raises(SipParseError, match="CSeq"):
+                fields.parse_cseq(bad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sipcheck.errors import SipParseError
 from sipcheck.sip.wire.grammar import (
@@ -18,6 +19,7 @@ from sipcheck.sip.wire.grammar import (
 )
 from sipcheck.sip.wire.headers import Headers, split_list
 from sipcheck.sip.wire.uri import (
+    CACHED,
     HasParams,
     NameAddr,
     Params,
@@ -133,13 +135,27 @@ class CSeq:
         return f"{self.number} {self.method}"
 
 
+# CSeq values repeat ("1 REGISTER", "2 REGISTER"), and a CSeq is immutable: the
+# shortest texts are parsed once while among the CACHED latest (a failure is not kept).
+CACHED_CSEQ_TEXT = 32
+
+
 def parse_cseq(value: str) -> CSeq:
+    if len(value) <= CACHED_CSEQ_TEXT:
+        return _cached_cseq(value)
+    return _parse_cseq(value)
+
+
+def _parse_cseq(value: str) -> CSeq:
     parts = value.split()
     if len(parts) != 2 or not is_digits(parts[0]) or not is_token(parts[1]):
         raise SipParseError(f"CSeq {value!r} is not 'NUMBER METHOD'")
     below = "is not below 2**31 (RFC 3261 §8.1.1.5)"
     number = parse_uint(parts[0], "CSeq number", maximum=MAX_CSEQ, too_large=below)
     return CSeq(number, parts[1])
+
+
+_cached_cseq = lru_cache(maxsize=CACHED)(_parse_cseq)
 
 
 def parse_delta_seconds(value: str, what: str = "Expires") -> int:
