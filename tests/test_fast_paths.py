@@ -531,3 +531,29 @@ def test_cseq_values_are_parsed_once_when_short() -> None:
         for _ in range(2):  # a failure is not kept: it fails again, the same way
             with pytest.raises(SipParseError, match="CSeq"):
                 fields.parse_cseq(bad)
+
+
+def test_a_uri_is_written_once_and_a_changed_copy_anew() -> None:
+    from sipcheck.sip.wire.uri import SipUri, parse_uri
+
+    uri = parse_uri("sip:alice@example.com;transport=tcp")
+    assert str(uri) == "sip:alice@example.com;transport=tcp"
+    assert str(uri) is str(uri)  # kept
+    assert isinstance(uri, SipUri)
+    moved = uri.with_(port=5070)
+    assert str(moved) == "sip:alice@example.com:5070;transport=tcp"
+    built = SipUri("sip", "example.com", "alice", port=5070, params=(("transport", "tcp"),))
+    assert moved == built and hash(moved) == hash(built)  # the text is no field
+    assert repr(moved) == repr(built)
+
+
+def test_header_lookups_follow_the_fields() -> None:
+    headers = Headers([("v", "SIP/2.0/UDP a"), ("Via", "SIP/2.0/UDP b, SIP/2.0/UDP c")])
+    assert headers.get("VIA") == "SIP/2.0/UDP a"
+    assert headers.get_all("via") == ["SIP/2.0/UDP a", "SIP/2.0/UDP b, SIP/2.0/UDP c"]
+    assert headers.values("Via") == ["SIP/2.0/UDP a", "SIP/2.0/UDP b", "SIP/2.0/UDP c"]
+    assert "V" in headers and "To" not in headers and headers.get("To") is None
+    headers.add("t", "<sip:a@b>")
+    assert headers.get("To") == "<sip:a@b>" and "to" in headers
+    empty = Headers()
+    assert empty.get("To") is None and empty.get_all("To") == [] and "To" not in empty

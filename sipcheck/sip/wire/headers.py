@@ -147,7 +147,7 @@ class Headers:
         return f"Headers({self._items!r})"
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _key(name) in self._lookup()
+        return isinstance(name, str) and _key(name) in (self._index or self._lookup())
 
     def copy(self) -> Headers:
         return Headers(self._items)
@@ -185,19 +185,22 @@ class Headers:
         copy._keys = None if self._keys is None else self._keys.copy()
         return copy
 
+    # (The lookups below are the hot path of a diagnosis: the index and the key are
+    # taken inline, not through a call each.)
+
     def get(self, name: str) -> str | None:
-        found = self._lookup().get(_key(name))
+        found = (self._index or self._lookup()).get(_KEYS.get(name) or header_key(name))
         return None if found is None else found[0]
 
     def get_all(self, name: str) -> list[str]:
         """Every field line with this name, unsplit."""
-        found = self._lookup().get(_key(name))
+        found = (self._index or self._lookup()).get(_KEYS.get(name) or header_key(name))
         return [] if found is None else found.copy()
 
     def values(self, name: str) -> list[str]:
         """Every value: field lines split at top-level commas (list headers only)."""
-        key = _key(name)
-        lines = self._lookup().get(key) or ()
+        key = _KEYS.get(name) or header_key(name)
+        lines = (self._index or self._lookup()).get(key) or ()
         if key in NOT_LISTS:
             return [v.strip() for v in lines]
         out: list[str] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import unquote
 
 from sipcheck.errors import SipParseError
@@ -91,6 +91,12 @@ class SipUri(HasParams):
     headers: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
+        # Written once per URI: parsed URIs are shared (the parse cache), and the same
+        # Contact and To URIs are written again for every attempt of a capture.
         out = [self.scheme, ":"]
         if self.user is not None:
             out.append(self.user)
