@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -169,6 +168,8 @@ class PasswordSource:
         return Secret(line)
 
     def _from_command(self, timeout: float) -> Secret:
+        import subprocess  # only when a command is the source: start-up stays light
+
         argv = list(self.argv)
         program = argv[0]
         try:

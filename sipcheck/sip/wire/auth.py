@@ -26,6 +26,7 @@ the empty name ``""``. For them ``params`` is authoritative and is formatted ver
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from urllib.parse import unquote
@@ -140,10 +141,19 @@ class Credentials:
 # ``_Scanner``, which says where and why.
 _QDTEXT = r"[^\"\\\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]"
 _PAIR = r"\\[^\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]"
-_STEP_RE = re.compile(
+_STEP = (
     rf"([ \t\r\n,]*)({HTTP_TOKEN_RE.pattern})?([ \t\r\n]*)"
     rf"(?:=[ \t\r\n]*(?:\"((?:{_QDTEXT}|{_PAIR})*)\"|(?![ \t\r\n\"])([^ \t\r\n,]*)))?"
 )
+
+
+@functools.cache
+def _step_re() -> re.Pattern[str]:
+    """The general scan's step, compiled when first needed (most values take the plain
+    shortcut below, and the pattern's classes cost a millisecond to compile)."""
+    return re.compile(_STEP)
+
+
 _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 
 
@@ -193,7 +203,7 @@ def _parse_items(value: str, what: str) -> list[tuple[str, list[Param]]]:
     s = _Scanner(value, what)
     items: list[tuple[str, list[Param]]] = []
     current: list[Param] | None = None
-    step = _STEP_RE.match
+    step = _step_re().match
     end = len(value)
     while True:
         m = step(value, s.pos)
@@ -242,19 +252,24 @@ def _parse_items(value: str, what: str) -> list[tuple[str, list[Param]]]:
 # '=', blanks or control characters. One regex checks the whole value and one finds its
 # parameters: the items ``_parse_items`` gives for it, without a Python step per
 # parameter. Any other value (escapes, several challenges, a missing comma, a token68,
-# an error to report) takes ``_parse_items``.
-_PLAIN_BARE = r"[^\x00-\x20\x7f\",=\\\ud800-\udfff]+"
-_PLAIN_PARAM = rf'{HTTP_TOKEN_RE.pattern}[ \t]*=[ \t]*(?:"{_QDTEXT}*"|{_PLAIN_BARE})'
+# an error to report) takes ``_parse_items``. The shape is ASCII only (anything else,
+# UTF-8 text or non-UTF-8 octets, takes the general scan too): ASCII classes compile
+# in a fifth of the time of classes that leave out surrogates, at every start.
+_PLAIN_QDTEXT = r"[\t !#-\[\]-~]"  # qdtext without obs-text: HTAB, SP, %x21, %x23-5B, %x5D-7E
+_PLAIN_BARE = r"[!#-+\--<>-\[\]-~]+"  # visible ASCII but '"', ',', '=' and '\'
+_PLAIN_PARAM = rf'{HTTP_TOKEN_RE.pattern}[ \t]*=[ \t]*(?:"{_PLAIN_QDTEXT}*"|{_PLAIN_BARE})'
 _PLAIN_RE = re.compile(
     rf"({HTTP_TOKEN_RE.pattern}) +{_PLAIN_PARAM}(?:[ \t]*,[ \t,]*{_PLAIN_PARAM})*[ \t,]*\Z"
 )
 _PLAIN_PARAM_RE = re.compile(
-    rf'({HTTP_TOKEN_RE.pattern})[ \t]*=[ \t]*(?:"({_QDTEXT}*)"|({_PLAIN_BARE}))'
+    rf'({HTTP_TOKEN_RE.pattern})[ \t]*=[ \t]*(?:"({_PLAIN_QDTEXT}*)"|({_PLAIN_BARE}))'
 )
 
 
 def plain_items(value: str) -> list[tuple[str, list[Param]]] | None:
     """``_parse_items`` for a value of the plain shape above; None for any other."""
+    if not value.isascii():
+        return None
     plain = _PLAIN_RE.match(value)
     if plain is None:
         return None
