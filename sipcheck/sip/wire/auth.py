@@ -34,6 +34,7 @@ from urllib.parse import unquote
 from sipcheck.errors import LocalProtocolError, SipParseError
 from sipcheck.sip.wire.grammar import (
     HTTP_TOKEN_RE,
+    NOT_QDTEXT,
     bad_char,
     describe_char,
     is_http_token,
@@ -139,8 +140,8 @@ class Credentials:
 # octets up to LWS or a comma (RFC 7235 §2.1 auth-param, leniently). Anything else
 # (a quoted string that does not end, a character no rule allows) is left to
 # ``_Scanner``, which says where and why.
-_QDTEXT = r"[^\"\\\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]"
-_PAIR = r"\\[^\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]"
+_QDTEXT = rf'[^"\\{NOT_QDTEXT}]'
+_PAIR = rf"\\[^{NOT_QDTEXT}]"  # the HTTP quoted-pair: no escaped control character
 _STEP = (
     rf"([ \t\r\n,]*)({HTTP_TOKEN_RE.pattern})?([ \t\r\n]*)"
     rf"(?:=[ \t\r\n]*(?:\"((?:{_QDTEXT}|{_PAIR})*)\"|(?![ \t\r\n\"])([^ \t\r\n,]*)))?"

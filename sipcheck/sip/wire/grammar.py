@@ -136,7 +136,8 @@ def parse_port(text: str, what: str = "port") -> int:
 # Never allowed in a quoted string as a character of its own (RFC 3261 §25.1 qdtext:
 # no CTL but the HTAB of LWS; UTF8-NONASCII, so no lone surrogate from an octet that
 # was not UTF-8).
-_BAD_QDTEXT_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
+NOT_QDTEXT = r"\x00-\x08\x0a-\x1f\x7f\ud800-\udfff"  # as a regex class's contents
+_BAD_QDTEXT_RE = re.compile(f"[{NOT_QDTEXT}]")
 # Not allowed after a backslash: RFC 3261 quoted-pair excludes CR and LF; the HTTP
 # rule (RFC 7230 §3.2.6: HTAB / SP / VCHAR / obs-text) excludes every CTL but HTAB.
 _SURROGATES = frozenset(chr(c) for c in range(0xD800, 0xE000))
