@@ -144,7 +144,7 @@ class PasswordSource:
             raise self._error(f"cannot read {self.path}: {exc.strerror}") from None
         except UnicodeDecodeError:
             raise self._error(f"{self.path} is not UTF-8 text") from None
-        line = text.splitlines()[0] if text else ""
+        line = _password_line(text)
         if not line:
             raise self._error(f"{self.path} is empty (the password is its first line)")
         mode = readable_by_others(self.path)
@@ -162,7 +162,7 @@ class PasswordSource:
             line = sys.stdin.readline()
         except UnicodeDecodeError:
             raise self._error("stdin is not UTF-8 text") from None
-        line = line.splitlines()[0] if line else ""
+        line = _password_line(line)
         if not line:
             raise self._error("stdin's first line is empty")
         return Secret(line)
@@ -192,10 +192,9 @@ class PasswordSource:
         except OSError as exc:
             raise self._error(f"cannot run {program}: {exc.strerror}") from None
         try:
-            out = done.stdout.decode("utf-8").splitlines()
+            first = _password_line(done.stdout.decode("utf-8"))
         except UnicodeDecodeError:
             raise self._error(f"the output of {program} is not UTF-8 text") from None
-        first = out[0] if out else ""
         if done.returncode != 0:
             stderr = done.stderr or b""  # an interactive command's went to the terminal
             said = _first_line(stderr.decode("utf-8", "replace"), mask=first)
@@ -204,6 +203,12 @@ class PasswordSource:
         if not first:
             raise self._error(f"{program} printed no password (its first line is empty)")
         return Secret(first)
+
+
+def _password_line(text: str) -> str:
+    """The first line of what a source gave (the password), "" when there is none."""
+    lines = text.splitlines()
+    return lines[0] if lines else ""
 
 
 def _status_text(returncode: int) -> str:
