@@ -60,13 +60,12 @@ def read_password(options: PasswordOptions, argument: AorArgument) -> Secret | N
         given.append("the password in the address")
     if len(given) > 1:
         raise ConfigError(f"give the password one way only, not {' and '.join(given)}")
-    if options.env is not None or options.file is not None or options.command is not None:
-        flag = (
-            "--password-env" if options.env is not None
-            else "--password-file" if options.file is not None
-            else "--password-command"
-        )  # fmt: skip
-        return _read(_source(flag, env=options.env, file=options.file, command=options.command))
+    if options.env is not None:
+        return _read(_source("--password-env", env=options.env))
+    if options.file is not None:
+        return _read(_source("--password-file", file=options.file))
+    if options.command is not None:
+        return _read(_source("--password-command", command=options.command))
     if argument.password is not None:
         _warn_about(argument)
         return argument.password

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sipcheck.sip.registrar.attempts import AttemptLog, attempt_outcome
+from sipcheck.trace import Address
 
 if TYPE_CHECKING:
     from sipcheck.net.server import RegistrarServer
@@ -46,7 +47,7 @@ TICK = 1.0  # seconds between counted lines (of one kind) at most
 @dataclass(frozen=True)
 class Listening:
     transport: str
-    address: Any  # sipcheck.trace.Address
+    address: Address
 
 
 class Printer:
@@ -127,8 +128,7 @@ def waiting_line(log: AttemptLog) -> str:
     attempt = log.requests[-1]
     wall = log.trace.wall_start + (log.trace.entries[-1].time if log.trace.entries else 0.0)
     clock = datetime.datetime.fromtimestamp(wall).strftime("%H:%M:%S.%f")[:-3]
-    host, port = attempt.source
-    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    where = Address(*attempt.source)
     status = f"{attempt.status} {attempt.reason}".rstrip()
     wanted = (
         "its credentials"

@@ -104,7 +104,8 @@ async def open_connection(
 
     if transport not in ("udp", "tcp", "tls"):
         raise TransportError(f"unsupported transport {transport!r}")
-    if not blocking.in_event_loop() and transport == "udp":
+    in_loop = blocking.in_event_loop()
+    if not in_loop and transport == "udp":
         return blocking.BlockingUdpConnection.open(host, port, bind)
     from sipcheck.net.aio_transports import StreamConnection, UdpConnection
 
@@ -116,6 +117,6 @@ async def open_connection(
         opening = StreamConnection.open(
             host, port, bind, timeout=timeout, tls=secure, server_name=server_name
         )
-    if blocking.in_event_loop():
+    if in_loop:
         return await opening
     return await blocking.open_bridged(opening)

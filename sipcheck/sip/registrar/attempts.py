@@ -178,7 +178,7 @@ class AttemptBook:
     ) -> tuple[AttemptLog, ...]:
         """Add a request and its response; the attempts this ended (this one, and the
         oldest open one when this one is new and ``max_open`` are open)."""
-        key = call_id or f"?{source}"
+        key = _key(call_id, source)
         log = self._open.get(key)
         ended: list[AttemptLog] = []
         if log is None:
@@ -223,7 +223,7 @@ class AttemptBook:
     def waiting(self, call_id: str | None, source: Address) -> AttemptLog | None:
         """The attempt of this Call-ID when it is still open: its client was challenged
         (or told 423) and the registrar waits for the next request."""
-        return self._open.get(call_id or f"?{source}")
+        return self._open.get(_key(call_id, source))
 
     def single(
         self,
@@ -282,3 +282,8 @@ class AttemptBook:
         log.ended = now
         self.octets -= log.octets
         return log
+
+
+def _key(call_id: str | None, source: Address) -> str:
+    """An attempt's key in the book: its Call-ID, or its source for a request without."""
+    return call_id or f"?{source}"
