@@ -17,6 +17,12 @@ memory, from the kernel's rusage of that process):
 * ``tshark -r FILE -Y sip -T fields -e sip.Call-ID -e sip.Status-Code``;
 * sipcheck's reader alone: frames -> SIP messages (link layer, IP, UDP/TCP,
   framing; no grouping, no diagnosis): the part scapy's dissection compares with;
+* a floor for any pure-Python analyzer (pcap files only, such as the script's own):
+  the file read in 1 MiB chunks, each record's Ethernet/IPv4/UDP headers decoded,
+  the SIP header lines split into a dict and the messages grouped by Call-ID, with
+  nothing else (no URI, CSeq or auth parsing, no diagnosis, no output). Whatever
+  ``analyze`` does on top of this costs time, so this is as fast as it can get in
+  CPython; it is here to show how far the target of 2x tshark is from that;
 * scapy: ``PcapReader`` (every packet fully dissected, Ether/IP/UDP/Raw) counting
   the REGISTER requests, with ``--scapy-packets`` packets at most (it is slow).
 
@@ -63,6 +69,45 @@ with open_capture(sys.argv[1]) as reader:
     for frame in reader:
         messages += len(extractor.feed(frame))
 print(messages)
+"""
+
+FLOOR_CODE = """
+import struct, sys
+records = struct.Struct("<IIII")
+groups = {}
+packets = messages = 0
+with open(sys.argv[1], "rb") as file:
+    if file.read(4) != bytes.fromhex("d4c3b2a1"):
+        sys.exit("the floor reads little-endian pcap (microseconds) only")
+    file.read(20)
+    buffer = b""
+    at = 0
+    while True:
+        if len(buffer) - at < 16 + 65536:
+            buffer = buffer[at:] + file.read(1 << 20)
+            at = 0
+            if len(buffer) < 16:
+                break
+        _seconds, _fraction, caplen, _length = records.unpack_from(buffer, at)
+        packet = buffer[at + 16 : at + 16 + caplen]
+        at += 16 + caplen
+        packets += 1
+        if packet[12:14] != b"\\x08\\x00" or packet[23] != 17:
+            continue
+        payload = packet[14 + (packet[14] & 15) * 4 + 8 :]
+        head = payload[: payload.find(b"\\r\\n\\r\\n")].decode("utf-8", "replace")
+        lines = head.split("\\r\\n")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        call_id = headers.get("call-id") or headers.get("i")
+        group = groups.get(call_id)
+        if group is None:
+            groups[call_id] = group = []
+        group.append((lines[0], headers))
+        messages += 1
+print(packets, messages, len(groups))
 """
 
 SCAPY_CODE = """
@@ -184,6 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(measure("tshark -Y sip -T fields", fields, packets))
         reader = [sys.executable, "-c", READER_CODE, str(capture)]
         results.append(measure("sipcheck reader alone (frames -> SIP messages)", reader, packets))
+        with capture.open("rb") as file:
+            plain_pcap = file.read(4) == bytes.fromhex("d4c3b2a1")
+        if plain_pcap:
+            floor = [sys.executable, "-c", FLOOR_CODE, str(capture)]
+            results.append(measure("pure-Python floor (split + group only)", floor, packets))
         cap = min(packets, args.scapy_packets)
         scapy = [sys.executable, "-c", SCAPY_CODE, str(capture), str(cap)]
         results.append(measure("scapy PcapReader (full dissection)", scapy, cap,
@@ -197,6 +247,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "tshark -Y sip -T fields" in by:
         ratio = by["sipcheck analyze --summary"].rate / by["tshark -Y sip -T fields"].rate
         print(f"sipcheck analyze --summary / tshark: {ratio:.2f}x packets per second")
+        if "pure-Python floor (split + group only)" in by:
+            floor_ratio = (
+                by["pure-Python floor (split + group only)"].rate
+                / by["tshark -Y sip -T fields"].rate
+            )
+            print(f"pure-Python floor / tshark: {floor_ratio:.2f}x packets per second")
     return 0
 
 
