@@ -22,7 +22,8 @@ memory, from the kernel's rusage of that process):
   the SIP header lines split into a dict and the messages grouped by Call-ID, with
   nothing else (no URI, CSeq or auth parsing, no diagnosis, no output). Whatever
   ``analyze`` does on top of this costs time, so this is as fast as it can get in
-  CPython; it is here to show how far the target of 2x tshark is from that;
+  CPython; it is here to show how far the target of 2x tshark is from that (it
+  keeps every message: its peak memory means nothing);
 * scapy: ``PcapReader`` (every packet fully dissected, Ether/IP/UDP/Raw) counting
   the REGISTER requests, with ``--scapy-packets`` packets at most (it is slow).
 

@@ -13,24 +13,17 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sipcheck.diagnosis.facts import STEP_CONNECT, STEP_SEND, STEP_TLS
-from sipcheck.errors import (
-    ConnectTimeout,
-    HandshakeTimeout,
-    SipcheckError,
-    TLSFailure,
-    TransportError,
-)
-from sipcheck.net import progress
+from sipcheck.errors import SipcheckError, TransportError
+from sipcheck.net import progress, recording
 from sipcheck.net.transports import Connection, Failed, Received, TlsOptions, open_connection
-from sipcheck.outcome import FailureRecord, RunRecord
-from sipcheck.sip.client.events import Event, PasswordNeeded, StrayIgnored, TargetFailed
+from sipcheck.outcome import RunRecord
+from sipcheck.sip.client.events import Event, PasswordNeeded, TargetFailed
 from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.locate.targets import Resolution, Target
 from sipcheck.sip.wire.message import Response
 from sipcheck.sip.wire.uri import SipUri
-from sipcheck.trace import Address, Trace, TraceEntry
+from sipcheck.trace import Address, Trace
 
 PasswordPrompt = Callable[[str, str], Awaitable[str | None]]
 Resolver = Callable[[SipUri], Awaitable[Resolution]]
@@ -163,21 +156,10 @@ class _Driver:
                 self._on_timer()
                 continue
             if isinstance(item, Received):
-                entry = self.result.trace.add(
-                    TraceEntry(
-                        "in",
-                        self.now(),
-                        self.conn.local,
-                        item.source,
-                        self.conn.transport_name,
-                        item.data,
-                    )
-                )
-                reg.receive(item.data, self.now())
+                now = self.now()
+                reg.receive(item.data, now)
                 events = reg.take_events()
-                for event in events:
-                    if isinstance(event, StrayIgnored) and event.raw is item.data:
-                        entry.note = f"ignored: {event.reason}"
+                entry = recording.received(self.result, now, self.conn, item, events)
                 if self.observer is not None:
                     message = entry.message
                     status = message.status if isinstance(message, Response) else None
@@ -185,7 +167,7 @@ class _Driver:
                 await self._handle_events(events)
             elif isinstance(item, Failed):
                 self.conn_broken = True
-                self.result.trace.note(self.now(), "error", item.detail, STEP_SEND)
+                recording.transport_failed(self.result, self.now(), item)
                 reg.transport_error(item.detail, self.now())
 
     def _on_timer(self) -> None:
@@ -238,17 +220,7 @@ class _Driver:
             return
         for out in self.reg.take_outgoing():
             self.conn.send(out.data)
-            entry = self.result.trace.add(
-                TraceEntry(
-                    "out",
-                    self.now(),
-                    self.conn.local,
-                    self.conn.remote,
-                    self.conn.transport_name,
-                    out.data,
-                    out.retransmission,
-                )
-            )
+            entry = recording.sent(self.result, self.now(), self.conn, out)
             self.retransmissions = self.retransmissions + 1 if out.retransmission else 0
             if not out.retransmission:
                 self._armed_note()
@@ -276,11 +248,7 @@ class _Driver:
                 self._flush()
 
     async def _on_target_failed(self, event: TargetFailed) -> None:
-        target = self.result.target
-        if target is not None:
-            self.result.failures.append(FailureRecord(target, event.reason, event.detail))
-            if event.reason is Failure.TIMEOUT:
-                self.result.trace.note(self.now(), "timeout", event.detail, STEP_SEND)
+        recording.target_failed(self.result, self.now(), event)
         self.close(keep=False)
         if event.redirect_to is not None and self.resolver is not None:
             uri = event.redirect_to
@@ -318,17 +286,9 @@ class _Driver:
                     tls=self.options.tls,
                     server_name=self.options.server_name or target.host,
                 )
-            except HandshakeTimeout as exc:
-                self._record_failure(target, Failure.TLS_HANDSHAKE_TIMEOUT, exc, STEP_TLS)
-                continue
-            except TLSFailure as exc:
-                self._record_failure(target, Failure.TLS_FAILED, exc, STEP_TLS)
-                continue
-            except ConnectTimeout as exc:
-                self._record_failure(target, Failure.CONNECT_TIMEOUT, exc, STEP_CONNECT)
-                continue
             except TransportError as exc:
-                self._record_failure(target, Failure.UNREACHABLE, exc, STEP_CONNECT)
+                detail = recording.connect_failed(self.result, self.now(), target, exc)
+                self.tell(progress.ConnectFailed(self.now(), remote, target.transport, detail))
                 continue
             self._use(target, conn, reused=False)
             return True
@@ -336,24 +296,9 @@ class _Driver:
 
     def _use(self, target: Target, conn: Connection, *, reused: bool) -> None:
         self.conn, self.conn_target, self.conn_broken = conn, target, False
-        what = f"{target.transport.upper()} {conn.local} -> {conn.remote}"
-        if reused:
-            what += " (kept open from the previous run)"
-        self.result.trace.note(self.now(), "connect", what)
-        if conn.tls is not None:
-            self.result.trace.tls = conn.tls
+        recording.connected(self.result, self.now(), target, conn, reused=reused)
         self.reg.connect(conn.local.host, conn.local.port, target.transport)
         self.tell(progress.Connected(self.now(), conn.local, conn.remote, target.transport, reused))
-
-    def _record_failure(
-        self, target: Target, failure: Failure, exc: TransportError, step: str
-    ) -> None:
-        detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
-        self.result.failures.append(FailureRecord(target, failure, exc.message))
-        timed_out = failure in (Failure.CONNECT_TIMEOUT, Failure.TLS_HANDSHAKE_TIMEOUT)
-        self.result.trace.note(self.now(), "timeout" if timed_out else "error", detail, step)
-        remote = Address(target.address, target.port)
-        self.tell(progress.ConnectFailed(self.now(), remote, target.transport, detail))
 
     def _abort_no_target(self) -> None:
         last = self.result.failures[-1] if self.result.failures else None

@@ -16,34 +16,21 @@ from __future__ import annotations
 import errno
 from collections.abc import Awaitable, Callable
 
-from sipcheck.diagnosis.facts import STEP_CONNECT, STEP_DNS, STEP_SEND, STEP_TLS
-from sipcheck.errors import (
-    ConnectTimeout,
-    HandshakeTimeout,
-    ResolutionError,
-    TLSFailure,
-    TransportError,
-)
+from sipcheck.diagnosis.facts import STEP_DNS
+from sipcheck.errors import ResolutionError, TransportError
+from sipcheck.net import recording
 from sipcheck.net.client import NetOptions
 from sipcheck.net.transports import Connection, Failed, Received, open_connection
-from sipcheck.outcome import FailureRecord, RunRecord
-from sipcheck.sip.client.events import PasswordNeeded, StrayIgnored, TargetFailed
+from sipcheck.outcome import RunRecord
+from sipcheck.sip.client.events import PasswordNeeded, TargetFailed
 from sipcheck.sip.client.failure import Failure
 from sipcheck.sip.client.registration import Registration
 from sipcheck.sip.locate.targets import Resolution, Target
 from sipcheck.sip.wire.uri import SipUri
-from sipcheck.trace import TraceEntry
 
 Resolver = Callable[[SipUri | None], Awaitable[Resolution]]  # None: the account's own
 PasswordPrompt = Callable[[str, str], Awaitable[str | None]]
 Clock = Callable[[], float]
-
-_CONNECT_ERRORS: tuple[tuple[type[TransportError], Failure, str], ...] = (
-    (HandshakeTimeout, Failure.TLS_HANDSHAKE_TIMEOUT, STEP_TLS),
-    (TLSFailure, Failure.TLS_FAILED, STEP_TLS),
-    (ConnectTimeout, Failure.CONNECT_TIMEOUT, STEP_CONNECT),
-    (TransportError, Failure.UNREACHABLE, STEP_CONNECT),
-)
 
 
 class AccountLink:
@@ -122,16 +109,11 @@ class AccountLink:
                 reg.handle_timer(self.clock())
                 continue
             if isinstance(item, Received):
-                entry = record.trace.add(
-                    TraceEntry("in", self.now(), self.conn.local, item.source,
-                               self.conn.transport_name, item.data)
-                )  # fmt: skip
+                now = self.now()
                 reg.receive(item.data, self.clock())
-                for event in reg.events:
-                    if isinstance(event, StrayIgnored) and event.raw is item.data:
-                        entry.note = f"ignored: {event.reason}"
+                recording.received(record, now, self.conn, item, reg.events)
             else:
-                record.trace.note(self.now(), "error", item.detail, STEP_SEND)
+                recording.transport_failed(record, self.now(), item)
                 reg.transport_error(item.detail, self.clock())
 
     # ------------------------------------------------------------ internals
@@ -154,10 +136,7 @@ class AccountLink:
             return
         for out in reg.take_outgoing():
             self.conn.send(out.data)
-            record.trace.add(
-                TraceEntry("out", self.now(), self.conn.local, self.conn.remote,
-                           self.conn.transport_name, out.data, out.retransmission)
-            )  # fmt: skip
+            recording.sent(record, self.now(), self.conn, out)
 
     async def _handle_events(self, reg: Registration, record: RunRecord) -> None:
         for event in reg.take_events():
@@ -172,10 +151,7 @@ class AccountLink:
 
     async def _failover(self, reg: Registration, record: RunRecord, event: TargetFailed) -> None:
         target = self.target
-        if target is not None:
-            record.failures.append(FailureRecord(target, event.reason, event.detail))
-            if event.reason is Failure.TIMEOUT:
-                record.trace.note(self.now(), "timeout", event.detail, STEP_SEND)
+        recording.target_failed(record, self.now(), event)
         candidates = self._candidates()
         later = candidates[candidates.index(target) + 1 :] if target in candidates else []
         if event.redirect_to is not None:
@@ -212,10 +188,7 @@ class AccountLink:
                 continue
             self.conn = conn
             self._local = (conn.local.host, conn.local.port)
-            what = f"{target.transport.upper()} {conn.local} -> {conn.remote}"
-            record.trace.note(self.now(), "connect", what)
-            if conn.tls is not None:
-                record.trace.tls = conn.tls
+            recording.connected(record, self.now(), target, conn)
             return True
         return False
 
@@ -232,11 +205,7 @@ class AccountLink:
             except TransportError as exc:
                 if i + 1 < len(binds) and _address_gone(exc):
                     continue  # our old port is gone: a new Contact, a new binding
-                failure, step = next((f, s) for t, f, s in _CONNECT_ERRORS if isinstance(exc, t))
-                detail = exc.message + (f" ({exc.hint})" if exc.hint else "")
-                record.failures.append(FailureRecord(target, failure, exc.message))
-                timed_out = failure in (Failure.CONNECT_TIMEOUT, Failure.TLS_HANDSHAKE_TIMEOUT)
-                record.trace.note(self.now(), "timeout" if timed_out else "error", detail, step)
+                recording.connect_failed(record, self.now(), target, exc)
                 return None
         return None
 
