@@ -197,7 +197,7 @@ def _forbidden(facts: Facts, detail: str) -> Diagnosis:
         message = f"{_status_line(final)}: {text}"
     else:
         aor_text = f"{aor.user}@{aor.host}"
-        message = f"403 after the server accepted our credentials (auth user {sent!r}){said}"
+        message = f"403 to our REGISTER with credentials (auth user {sent!r}){said}"
         if sent != (aor.user or ""):
             causes = (
                 f"the auth user {sent!r} may not register {aor_text}: many registrars only let "
