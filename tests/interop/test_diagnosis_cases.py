@@ -78,8 +78,7 @@ def test_403_for_a_blocked_account_blames_the_account(kamailio: KamailioFactory)
     d = first(data)
     assert (status, data["final_status"], d["id"]) == (3, 403, "forbidden")
     assert d["message"] == (
-        "403 to our REGISTER with credentials (auth user 'blocked')"
-        " (the server said 'Forbidden')"
+        "403 to our REGISTER with credentials (auth user 'blocked') (the server said 'Forbidden')"
     )
     assert d["causes"][0] == "the account 'blocked' is disabled or blocked on the server"
 
