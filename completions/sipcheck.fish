@@ -244,7 +244,7 @@ complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -l debug -d 'Sho
 complete -c sipcheck -n '__fish_seen_subcommand_from registrar' -s h -l help -d 'Show this message and exit'
 
 # sipcheck sniff
-complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -s i -l interface -r -f -d 'Interface to capture on'
+complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -s i -l interface -r -f -d 'Interface to capture on (\'any\': every interface)'
 complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l port -r -f -d 'SIP port to watch, UDP and TCP (repeatable; default 5060)'
 complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l filter -r -f -d 'A capture filter instead of --port (tcpdump syntax)'
 complete -c sipcheck -n '__fish_seen_subcommand_from sniff' -l count -r -f -d 'Stop after this many attempts'

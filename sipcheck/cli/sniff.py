@@ -33,7 +33,7 @@ Examples:
     short_help="Watch an interface; show each registration attempt as it ends.",
 )
 @click.option("-i", "--interface", "iface", default="lo", show_default=True, type=NON_EMPTY,
-              help="Interface to capture on.")  # fmt: skip
+              help="Interface to capture on ('any': every interface).")  # fmt: skip
 @click.option("--port", "ports", multiple=True, type=click.IntRange(1, 65535),
               help="SIP port to watch, UDP and TCP (repeatable; default 5060).")  # fmt: skip
 @click.option("--filter", "bpf", metavar="BPF", type=NON_EMPTY,

@@ -14,6 +14,7 @@ from sipcheck.capture.analyze import result_of
 from sipcheck.capture.attempts import Attempt, Grouper
 from sipcheck.capture.messages import Extractor
 from sipcheck.cli.options import emit_json, make_console
+from sipcheck.errors import ConfigError
 from sipcheck.exit_status import ExitStatus
 
 LIVE_IDLE = 32.0  # Timer F: a challenge left unanswered this long is reported
@@ -58,8 +59,14 @@ class _Show:
 
 
 def run_sniff(kw: Mapping[str, Any]) -> int:
-    from sipcheck.capture.live import LiveCapture
+    from sipcheck.capture.live import LiveCapture, filter_error, unknown_interface
 
+    missing = unknown_interface(str(kw["iface"]))
+    if missing is not None:
+        raise ConfigError(f"-i/--interface: {missing}")
+    refused = filter_error(bpf_filter(kw)) if kw.get("bpf") else None
+    if refused is not None:
+        raise ConfigError(f"--filter: {refused}")
     capture = LiveCapture(str(kw["iface"]), bpf_filter(kw))
     keep = None
     if kw.get("pcap"):
@@ -70,6 +77,8 @@ def run_sniff(kw: Mapping[str, Any]) -> int:
         keep = PcapngWriter(keep_file)
     show = _Show(kw)
     counting = sys.stderr.isatty() and not show.json
+    for skipped in capture.skipped:
+        click.echo(f"note: left out {skipped}", err=True)
     click.echo(f"capturing on {kw['iface']} ({bpf_filter(kw)}); Ctrl-C stops", err=True)
     extractor, grouper = Extractor(), Grouper(idle=LIVE_IDLE)
     deadline = None if kw.get("duration") is None else time.monotonic() + kw["duration"]
