@@ -47,10 +47,10 @@ def test_a_bad_filter_is_a_usage_error_naming_the_flag() -> None:
     """libpcap judges the filter before anything is captured (no privilege needed)."""
     run = sipcheck("sniff", "--filter", "no such ( filter", "--duration", "1")
     assert run.status == 2
-    assert run.stderr.splitlines() == [
-        "error: --filter: Failed to compile filter expression 'no such ( filter' "
-        "(can't parse filter expression: syntax error)"
-    ]
+    # libpcap's words, as scapy passes them on (scapy 2.8 adds libpcap's reason)
+    (line,) = run.stderr.splitlines()
+    assert line.startswith("error: --filter: Failed to compile filter expression ")
+    assert "no such ( filter" in line
 
 
 def test_an_unknown_interface_is_a_usage_error_listing_the_interfaces() -> None:
