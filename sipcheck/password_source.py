@@ -89,6 +89,7 @@ class PasswordSource:
     command: Command | None = None
     inline: Secret | None = None
     interactive: bool = False  # a command: the terminal's stdin and stderr, no timeout
+    at_terminal: str | None = None  # stdin: what to do instead when it is a terminal
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -157,7 +158,8 @@ class PasswordSource:
 
     def _from_stdin(self) -> Secret:
         if sys.stdin.isatty():
-            raise self._error("stdin is a terminal; pipe it in")
+            instead = f", {self.at_terminal}" if self.at_terminal else ""
+            raise self._error(f"stdin is a terminal; pipe it in{instead}")
         try:
             line = sys.stdin.readline()
         except UnicodeDecodeError:

@@ -145,3 +145,36 @@ def test_a_password_file_others_may_read_is_used_with_a_warning(tmp_path: Path) 
         f"by group or others (mode 0644): chmod 600 {pw_file}\n"
     )
     _assert_no_secret(result, registrar, SECRET)
+
+
+@pytest.mark.parametrize(
+    ("flag", "advice"),
+    [
+        ("--password-file", ", or leave the option out to be asked without echo"),
+        ("--ha1-file", ""),  # an HA1 is never asked for
+    ],
+)
+def test_a_secret_from_stdin_at_a_terminal_is_refused_naming_the_flag(
+    flag: str, advice: str
+) -> None:
+    """Nothing is read from a person's terminal by a flag meant for a pipe (the
+    password would echo); the password flag points at the prompt instead."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.support.processes import SIPCHECK
+
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [*SIPCHECK, "register", "alice@127.0.0.1:9", flag, "-"],
+            stdin=terminal, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [f"error: {flag} -: stdin is a terminal; pipe it in{advice}"]
+    assert proc.stdout == ""

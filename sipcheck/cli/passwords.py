@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sipcheck.errors import ConfigError
-from sipcheck.password_source import Command, PasswordError, PasswordSource
+from sipcheck.password_source import Command, PasswordSource
 from sipcheck.secret import Secret
 
 if TYPE_CHECKING:
@@ -119,7 +119,11 @@ def _source(
     if env is not None:
         return PasswordSource("env", flag, env=env)
     if file == "-":
-        return PasswordSource("stdin", f"{flag} -")
+        # A person at the terminal: without the option, a password is asked without echo.
+        instead = "or leave the option out to be asked without echo"
+        return PasswordSource(
+            "stdin", f"{flag} -", at_terminal=instead if flag == "--password-file" else None
+        )
     if file is not None:
         return PasswordSource("file", flag, path=Path(file))
     assert command
@@ -127,12 +131,6 @@ def _source(
 
 
 def _read(source: PasswordSource) -> Secret:
-    if source.kind == "stdin" and source.origin == "--password-file -" and sys.stdin.isatty():
-        # A person at the terminal: the prompt is the better way, say so.
-        raise PasswordError(
-            f"{source.origin}: stdin is a terminal; pipe it in, or leave the option out "
-            "to be asked without echo"
-        )
     return source.resolve(warn=lambda text: click.echo(f"warning: {text}", err=True))
 
 
