@@ -38,6 +38,7 @@ _sipcheck() {
             "sipcheck check --concurrency" |\
             "sipcheck check --timeout" |\
             "sipcheck check --t1" |\
+            "sipcheck check --pcap" |\
             "sipcheck check -w" |\
             "sipcheck check --warning" |\
             "sipcheck check -c" |\
@@ -199,6 +200,7 @@ _sipcheck() {
             "sipcheck watch --query-every" |\
             "sipcheck watch --duration" |\
             "sipcheck watch --on-change" |\
+            "sipcheck watch --pcap" |\
             "sipcheck watch --user" |\
             "sipcheck watch --auth-user" |\
             "sipcheck watch --password-env" |\
@@ -239,6 +241,7 @@ _sipcheck() {
             "sipcheck check --concurrency") : ;;
             "sipcheck check --timeout") : ;;
             "sipcheck check --t1") : ;;
+            "sipcheck check --pcap") _sipcheck_files ;;
             "sipcheck check -w") : ;;
             "sipcheck check --warning") : ;;
             "sipcheck check -c") : ;;
@@ -400,6 +403,7 @@ _sipcheck() {
             "sipcheck watch --query-every") : ;;
             "sipcheck watch --duration") : ;;
             "sipcheck watch --on-change") : ;;
+            "sipcheck watch --pcap") _sipcheck_files ;;
             "sipcheck watch --user") : ;;
             "sipcheck watch --auth-user") : ;;
             "sipcheck watch --password-env") : ;;
@@ -431,7 +435,7 @@ _sipcheck() {
     case "$path" in
         "sipcheck") _sipcheck_words "--debug -V --version -h --help analyze check completion demo explain lint options query register registrar sniff unregister watch" ;;
         "sipcheck analyze") if [[ "$cur" == -* ]]; then _sipcheck_words "--aor --call-id --failed --summary --password-env --password-file --password-command --auth-user --json --no-color -v --verbose --debug -h --help"; else _sipcheck_files; fi ;;
-        "sipcheck check") if [[ "$cur" == -* ]]; then _sipcheck_words "--only --tag --concurrency --keep --timeout --t1 --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --debug -h --help"; else _sipcheck_files; fi ;;
+        "sipcheck check") if [[ "$cur" == -* ]]; then _sipcheck_words "--only --tag --concurrency --keep --timeout --t1 --pcap --json --no-color -v --verbose --nagios -w --warning -c --critical --junit --debug -h --help"; else _sipcheck_files; fi ;;
         "sipcheck completion") _sipcheck_words "--debug -h --help bash zsh fish" ;;
         "sipcheck demo") _sipcheck_words "--no-color -v --verbose --transport --debug -h --help" ;;
         "sipcheck explain") _sipcheck_words "--list --json --no-color -v --verbose --debug -h --help 100 180 181 182 183 199 200 202 204 300 301 302 305 380 400 401 402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 420 421 422 423 424 425 428 429 430 433 436 437 438 439 440 469 470 480 481 482 483 484 485 486 487 488 489 491 493 494 500 501 502 503 504 505 513 555 580 600 603 604 606 607 608" ;;
@@ -442,7 +446,7 @@ _sipcheck() {
         "sipcheck registrar") _sipcheck_words "--listen --account --accounts-file --realm --challenge --algorithm --qop --min-expires --max-expires --nonce-lifetime --strict --cert --key --self-signed --tls-min --tls-max --drop --busy --retry-after --delay --max-connections --idle-timeout --max-content-length --duration --json --quiet --pcap --no-color -v --verbose --debug -h --help" ;;
         "sipcheck sniff") _sipcheck_words "-i --interface --port --filter --count --duration --pcap --json --no-color -v --verbose --debug -h --help" ;;
         "sipcheck unregister") _sipcheck_words "--all --contact --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --pcap --debug -h --help" ;;
-        "sipcheck watch") _sipcheck_words "--accounts --only --expires --contact --refresh-margin --query-every --duration --exit-on-failure --on-change --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
+        "sipcheck watch") _sipcheck_words "--accounts --only --expires --contact --refresh-margin --query-every --duration --exit-on-failure --on-change --pcap --user --auth-user --password-env --password-file --password-command --ha1-env --ha1-file --realm --algorithm --transport -4 --ipv4 -6 --ipv6 --server --bind -H --header --user-agent --from --to --request-uri --max-forwards --timeout --t1 --ca-file --insecure --cert --key --json --no-color -v --verbose --debug -h --help" ;;
         *) ;;
     esac
     return 0

@@ -163,3 +163,23 @@ def test_retransmissions_and_notes_become_comments(tmp_path: Path) -> None:
 def test_an_unwritable_path_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--pcap"):
         write_pcap(str(tmp_path / "no-such-dir" / "x.pcapng"), Trace(notes=[Note(0, "info", "")]))
+
+
+def test_traces_that_overlap_are_written_in_time_order(tmp_path: Path) -> None:
+    """``check`` writes its accounts' Traces, which ran side by side: the packets come
+    out by time (TCP handshake first for its stream), each stream still consistent."""
+    late = exchange("tcp", local=Address("127.0.0.1", 40002))
+    late.wall_start = WALL + 0.015  # starts between the first trace's 401 and REGISTER
+    path = tmp_path / "both.pcapng"
+    write_pcap(str(path), exchange("udp"), late)
+    rows = tshark(path, "frame.time_epoch", "udp.srcport", "tcp.srcport", "sip.CSeq.seq")
+    times = [float(r[0]) for r in rows]
+    assert times == sorted(times)
+    # (transport, source port, CSeq): UDP at +0.01, +0.02, +0.03, +0.04; TCP at
+    # +0.025, +0.035, +0.045, +0.055 (its trace started 0.015 s later)
+    assert [("udp" if r[1] else "tcp", r[1] or r[2], r[3]) for r in rows] == [
+        ("udp", "40001", "1"), ("udp", "5060", "1"), ("tcp", "40002", "1"),
+        ("udp", "40001", "2"), ("tcp", "5060", "1"), ("udp", "5060", "2"),
+        ("tcp", "40002", "2"), ("tcp", "5060", "2"),
+    ]  # fmt: skip
+    assert tshark(path, "frame.number", display="tcp.analysis.flags") == []

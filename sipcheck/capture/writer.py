@@ -17,6 +17,7 @@ file holds exactly the octets the Trace holds.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -57,15 +58,35 @@ class TraceWriter:
     per attempt, and attempts share connections), so sequence numbers stay right.
     """
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, *, in_time_order: bool = False) -> None:
         self._stream = stream
         self._out = PcapngWriter(stream)
         self._streams: dict[frozenset[Address], _Stream] = {}
         self._ident = 0
+        # Traces that overlap in time (check's concurrent accounts): the packets are
+        # held until release() and written in time order, the same time in write order.
+        self._held: list[tuple[float, int, int, bytes, str | None]] | None = (
+            [] if in_time_order else None
+        )
 
     @property
     def packets(self) -> int:
         return self._out.packets
+
+    def _packet(self, linktype: int, when: float, data: bytes, comment: str | None = None) -> None:
+        if self._held is None:
+            self._out.packet(linktype, when, data, comment)
+        else:
+            self._held.append((when, len(self._held), linktype, data, comment))
+
+    def release(self) -> None:
+        """Write what was held (``in_time_order``), earliest first."""
+        held = self._held or []
+        if self._held is not None:
+            self._held = []
+        for when, _order, linktype, data, comment in sorted(held, key=lambda p: p[:2]):
+            self._out.packet(linktype, when, data, comment)
+        self._out.flush()
 
     def write(self, trace: Trace) -> None:
         # the shell's connect notes say "TCP local -> remote": the handshake's time
@@ -80,18 +101,19 @@ class TraceWriter:
             transport = entry.transport.lower()
             if transport in _PDU_TRANSPORTS:
                 data = exported_pdu(src, dst, entry.raw, tcp=True)
-                self._out.packet(LINKTYPE_WIRESHARK_UPPER_PDU, when, data, comment)
+                self._packet(LINKTYPE_WIRESHARK_UPPER_PDU, when, data, comment)
             elif transport == "tcp":
                 key = f"TCP {entry.local} -> {entry.remote}"
                 opened = connects.get(key, entry.time) + trace.wall_start
                 self._tcp(src, dst, min(opened, when), when, entry.raw, comment)
             else:
                 packet = self._udp(src, dst, entry.raw)
-                self._out.packet(LINKTYPE_RAW, when, packet, comment)
+                self._packet(LINKTYPE_RAW, when, packet, comment)
                 if index in refused:  # the ICMP port unreachable the shell was told of
                     icmp = port_unreachable(dst, packet)
-                    self._out.packet(LINKTYPE_RAW, trace.wall_start + refused[index], icmp)
-        self._out.flush()
+                    self._packet(LINKTYPE_RAW, trace.wall_start + refused[index], icmp)
+        if self._held is None:
+            self._out.flush()
 
     def _next_ident(self) -> int:
         self._ident = (self._ident + 1) & 0xFFFF
@@ -118,7 +140,7 @@ class TraceWriter:
             chunk = raw[start : start + MAX_SEGMENT]
             seq, ack = stream.next_seq[src], stream.next_seq[dst]
             segment = tcp_segment(src, dst, seq, ack, PSH | ACK, chunk, self._next_ident())
-            self._out.packet(LINKTYPE_RAW, when, segment, comment if start == 0 else None)
+            self._packet(LINKTYPE_RAW, when, segment, comment if start == 0 else None)
             stream.next_seq[src] = (seq + len(chunk)) & 0xFFFFFFFF
 
     def _handshake(self, client: Address, server: Address, when: float) -> _Stream:
@@ -129,7 +151,7 @@ class TraceWriter:
             (server, client, s, c + 1, SYN | ACK),
             (client, server, c + 1, s + 1, ACK),
         ):
-            self._out.packet(
+            self._packet(
                 LINKTYPE_RAW, when, tcp_segment(src, dst, seq, ack, flags, b"", self._next_ident())
             )
         return _Stream({client: (c + 1) & 0xFFFFFFFF, server: (s + 1) & 0xFFFFFFFF})
@@ -182,7 +204,14 @@ def open_pcap(path: str) -> BinaryIO:
 def write_pcap(path: str, *traces: Trace) -> int:
     """Write the Traces to ``path`` as pcapng; the number of packets written."""
     with open_pcap(path) as stream:
-        writer = TraceWriter(stream)
-        for trace in traces:
-            writer.write(trace)
-        return writer.packets
+        return write_traces(stream, traces)
+
+
+def write_traces(stream: BinaryIO, traces: Iterable[Trace]) -> int:
+    """Write the Traces, which may overlap in time, in time order (they are few: each
+    packet is held until all are read); the number of packets written."""
+    writer = TraceWriter(stream, in_time_order=True)
+    for trace in traces:
+        writer.write(trace)
+    writer.release()
+    return writer.packets

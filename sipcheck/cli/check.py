@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import click
 
+from sipcheck.cli.capture_options import pcap_option
 from sipcheck.cli.ci_output import PluginCommand, ci_options
 from sipcheck.cli.client_options import DEFAULT_T1, DEFAULT_TIMEOUT
 from sipcheck.cli.options import OutputOptions, output_options
@@ -31,6 +32,7 @@ Examples:
   sipcheck check trunks.toml --tag carrier --json | jq .summary
   sipcheck check trunks.toml --nagios -w 500 -c 2000      # Icinga, Nagios
   sipcheck check trunks.toml --junit report.xml           # CI
+  sipcheck check trunks.toml --pcap check.pcapng          # what crossed the wire
 """
 
 
@@ -46,6 +48,7 @@ class CheckRequest:
     timeout: float = DEFAULT_TIMEOUT
     t1: float = DEFAULT_T1
     output: OutputOptions = field(default_factory=OutputOptions)
+    pcap: str | None = None  # --pcap FILE: every account's messages, in time order
 
 
 @click.command(
@@ -68,6 +71,7 @@ class CheckRequest:
               "(for accounts without their own timeout).")  # fmt: skip
 @click.option("--t1", type=click.FloatRange(min=0.01), default=DEFAULT_T1, show_default=True,
               help="SIP timer T1 (retransmissions start at T1).")  # fmt: skip
+@pcap_option
 @output_options
 @ci_options
 def check(
@@ -78,9 +82,10 @@ def check(
     keep: bool,
     timeout: float,
     t1: float,
+    pcap: str | None,
     output: OutputOptions,
 ) -> int:
     from sipcheck.cli.check_main import run_check
 
-    request = CheckRequest(file, only, tags, concurrency, keep, timeout, t1, output)
+    request = CheckRequest(file, only, tags, concurrency, keep, timeout, t1, output, pcap)
     return run_check(request)

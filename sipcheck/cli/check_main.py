@@ -9,6 +9,7 @@ selection, every password of the selected enabled accounts, every account's sett
 from __future__ import annotations
 
 import sys
+from typing import BinaryIO
 
 from sipcheck.check.accounts import load, resolve_passwords
 from sipcheck.check.results import CheckRun
@@ -34,6 +35,7 @@ def run_check(request: CheckRequest) -> int:
     )
     base = ClientOptions(timeout=request.timeout, t1=request.t1, output=output)
     plans = [plan_account(file, a, credentials.get(a.name, ()), base) for a in accounts]
+    capture = _open_capture(request.pcap)
     progress = _progress(output, plans)
     try:
         run = run_plans(
@@ -46,7 +48,29 @@ def run_check(request: CheckRequest) -> int:
     finally:
         if progress is not None:
             progress.stop()
+    if capture is not None:
+        _write_capture(capture, run)
     return _report(run, output)
+
+
+def _open_capture(path: str | None) -> BinaryIO | None:
+    """--pcap FILE, opened before anything is sent (a path that cannot be written is a
+    ConfigError, like the other refusals)."""
+    if path is None:
+        return None
+    from sipcheck.capture.writer import open_pcap
+
+    return open_pcap(path)
+
+
+def _write_capture(capture: BinaryIO, run: CheckRun) -> None:
+    """Every account's exchanges (the check and the unregister after it), which ran
+    side by side, as one capture in time order."""
+    from sipcheck.capture.writer import write_traces
+
+    traces = [t for r in run.runs for t in (r.trace, r.cleanup.trace if r.cleanup else None)]
+    with capture:
+        write_traces(capture, [t for t in traces if t is not None])
 
 
 def _debug() -> bool:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sipcheck.cli.capture_options import pcap_option
 from sipcheck.cli.client_options import ClientOptions, client_options
 from sipcheck.cli.params import AOR, COMMAND, CONTACT
 
@@ -31,6 +32,7 @@ Examples:
   sipcheck watch alice@pbx.example.com --password-env SIP_PW --query-every 60
   sipcheck watch alice@pbx.example.com --password-env PW --duration 600 --exit-on-failure
   sipcheck watch --accounts trunks.toml --on-change 'notify-send sipcheck'
+  sipcheck watch --accounts trunks.toml --pcap watch.pcapng   # every refresh, kept
 """
 
 
@@ -90,6 +92,7 @@ Examples:
     help="Run CMD (no shell; 10 s at most) on every change of state, with "
     "SIPCHECK_ACCOUNT, SIPCHECK_STATE, SIPCHECK_CAUSE, SIPCHECK_DIAGNOSIS set.",
 )
+@pcap_option
 @client_options
 def watch(
     aor: AorArgument | None,
@@ -102,6 +105,7 @@ def watch(
     duration: float | None,
     exit_on_failure: bool,
     on_change: tuple[str, ...] | None,
+    pcap: str | None,
     options: ClientOptions,
 ) -> int:  # fmt: skip
     from sipcheck.cli.passwords import can_prompt
@@ -136,5 +140,6 @@ def watch(
         exit_on_failure=exit_on_failure,
         on_change=on_change,
         prompt=prompt,
+        pcap=pcap,
     )
     return run_watch(request)

@@ -31,6 +31,7 @@ from sipcheck.sip.client.refresh import RefreshPolicy
 from sipcheck.sip.client.watch_stats import Summary
 from sipcheck.sip.locate.targets import Resolution
 from sipcheck.sip.wire.uri import SipUri
+from sipcheck.trace import Trace
 
 STATUS_EVERY = 1.0  # seconds between redraws of the terminal's status line
 
@@ -44,6 +45,7 @@ class WatchRequest:
     exit_on_failure: bool = False
     on_change: tuple[str, ...] | None = None
     prompt: bool = False  # ask for a password at a challenge (one AOR, a terminal)
+    pcap: str | None = None  # --pcap FILE: each exchange written as it ends
 
 
 @dataclass
@@ -53,7 +55,16 @@ class _Run:
 
 
 def run_watch(request: WatchRequest) -> int:
-    return asyncio.run(_main(request))
+    capture = None
+    if request.pcap is not None:  # opened (or refused, exit 2) before anything is sent
+        from sipcheck.capture.writer import TraceWriter, open_pcap
+
+        capture = TraceWriter(open_pcap(request.pcap))
+    try:
+        return asyncio.run(_main(request, None if capture is None else capture.write))
+    finally:
+        if capture is not None:
+            capture.close()
 
 
 def _resolver(settings: ClientSettings) -> Resolver:
@@ -75,7 +86,7 @@ async def _prompt(realm: str, auth_user: str) -> str | None:
     return ask_password(realm, auth_user) if can_prompt() else None
 
 
-async def _main(request: WatchRequest) -> int:
+async def _main(request: WatchRequest, on_trace: Callable[[Trace], None] | None) -> int:
     loop = asyncio.get_running_loop()
     run = _Run()
     specs = [
@@ -88,6 +99,7 @@ async def _main(request: WatchRequest) -> int:
         request.policy,
         on_event=lambda event: sink[0](event),
         prompt=_prompt if request.prompt else None,
+        on_trace=on_trace,
     )
     out = WatchOutput(request.options.output, watcher.wall)
     hook = ChangeHook(request.on_change, out.note) if request.on_change else None

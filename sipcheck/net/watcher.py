@@ -93,7 +93,11 @@ class _Account:
             await self.link.resolve(record)
         _settle(reg, now)
         prepare(reg, action, now)
-        await self.link.run(reg, record)
+        try:
+            await self.link.run(reg, record)
+        finally:  # also what a request cut short by the stop had sent (and received)
+            if self.watcher.on_trace is not None:
+                self.watcher.on_trace(trace)
         outcome = build_outcome(record)
         return read_exchange(record, outcome, ended=self.watcher.now(), contact=self.contact)
 
@@ -148,9 +152,11 @@ class Watcher:
         rng: random.Random | None = None,
         prompt: PasswordPrompt | None = None,
         stop_timeout: float = STOP_TIMEOUT,
+        on_trace: Callable[[Trace], None] | None = None,
     ) -> None:
         self.policy = policy
         self.on_event = on_event
+        self.on_trace = on_trace  # each exchange's Trace when it ends (--pcap)
         self.prompt = prompt
         self.stop_timeout = stop_timeout
         self.wall_start = time.time()

@@ -124,3 +124,99 @@ def test_kamailio(
         "--pcap", str(tmp_path / "unreg.pcapng"), *extra, env={"SIPCHECK_PW": PW},
     )  # fmt: skip
     check_round_trip(json.loads(unreg.stdout), tmp_path / "unreg.pcapng")
+
+
+def tshark_by_call_id(pcap: Path) -> tuple[dict[str, list[str]], list[float]]:
+    """Each Call-ID's messages (method or status) in file order, and every SIP frame's time."""
+    out = subprocess.run(
+        [require_tool("tshark"), "-r", str(pcap), "-Y", "sip", "-T", "fields",
+         "-e", "frame.time_epoch", "-e", "sip.Call-ID", "-e", "sip.Method",
+         "-e", "sip.Status-Code"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    flows: dict[str, list[str]] = {}
+    times = []
+    for line in out.splitlines():
+        when, call_id, method, status = line.split("\t")
+        flows.setdefault(call_id, []).append(method + status)
+        times.append(float(when))
+    return flows, times
+
+
+def call_id_of(data: dict[str, Any]) -> str:
+    raw = data["messages"][0]["raw"]
+    return next(line.split(":", 1)[1].strip() for line in raw.split("\r\n")
+                if line.lower().startswith("call-id:"))  # fmt: skip
+
+
+def test_check_writes_every_account_side_by_side_in_time_order(tmp_path: Path) -> None:
+    """``check --pcap``: the accounts ran concurrently (UDP, TCP, an OPTIONS ping), each
+    with the unregister after it; the file holds exactly their messages, in time order,
+    and ``analyze`` finds each registration and each unregister again."""
+    accounts = tmp_path / "accounts.toml"
+    pcap = tmp_path / "check.pcapng"
+    with registrar(["--account", f"alice:{PW}", "--account", f"bob:{PW}"]) as server:
+        accounts.write_text(
+            f'[defaults]\nserver = "127.0.0.1:{server.ports["udp"]}"\n'
+            'password_env = "SIPCHECK_PW"\n'
+            '[[account]]\nname = "alice"\naor = "alice@127.0.0.1"\n'
+            '[[account]]\nname = "bob"\naor = "bob@127.0.0.1"\ntransport = "tcp"\n'
+            f'server = "127.0.0.1:{server.ports["tcp"]}"\n'
+            f'[[account]]\nname = "ping"\nmode = "options"\n'
+            f'aor = "sip:127.0.0.1:{server.ports["udp"]}"\n'
+        )
+        run = sipcheck("check", str(accounts), "--json", "--pcap", str(pcap),
+                       env={"SIPCHECK_PW": PW})  # fmt: skip
+    assert run.status == 0, run.stderr
+    assert PW.encode() not in pcap.read_bytes()
+    expected: dict[str, list[str]] = {}
+    for account in run.json()["accounts"]:
+        for data in (account, account.get("unregister")):
+            if data:
+                expected[call_id_of(data)] = wire_labels(data)
+    flows, times = tshark_by_call_id(pcap)
+    assert flows == expected
+    assert len(flows) == 5  # two registrations, their two unregisters, one OPTIONS
+    assert times == sorted(times)
+    status, report = analyzed(pcap)
+    assert status == 0
+    assert report["packets"]["not_register"] == {"OPTIONS": 2}
+    results = sorted((a["aor"], a["result"], a["messages"][0]["transport"])
+                     for a in report["attempts"])  # fmt: skip
+    assert results == [
+        ("sip:alice@127.0.0.1", "registered", "udp"),
+        ("sip:alice@127.0.0.1", "unregistered", "udp"),
+        ("sip:bob@127.0.0.1", "registered", "tcp"),
+        ("sip:bob@127.0.0.1", "unregistered", "tcp"),
+    ]
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_watch_writes_each_exchange_as_it_ends(tmp_path: Path, transport: str) -> None:
+    """``watch --pcap``: the registration, a refresh and the unregister at the end, on
+    the one connection watch keeps (over TCP: one stream, its sequence numbers running
+    on from one exchange to the next, so tshark reassembles all of it)."""
+    pcap = tmp_path / "watch.pcapng"
+    with registrar(["--account", f"alice:{PW}", "--min-expires", "1"]) as server:
+        run = sipcheck(
+            "watch", "alice@127.0.0.1", "--server", f"127.0.0.1:{server.ports[transport]}",
+            "--transport", transport, "--password-env", "SIPCHECK_PW", "--expires", "2",
+            "--refresh-margin", "1", "--duration", "3", "--json", "--pcap", str(pcap),
+            env={"SIPCHECK_PW": PW}, timeout=30,
+        )  # fmt: skip
+    assert run.status == 0, run.stderr
+    assert PW.encode() not in pcap.read_bytes()
+    assert tshark_messages(pcap)[:4] == ["REGISTER", "401", "REGISTER", "200"]
+    status, report = analyzed(pcap)
+    assert status == 0
+    results = [a["result"] for a in report["attempts"]]
+    assert len(results) >= 3 and results[-1] == "unregistered"
+    assert set(results[:-1]) == {"registered"}
+    assert {m["transport"] for a in report["attempts"] for m in a["messages"]} == {transport}
+    assert report["packets"]["tcp_retransmissions"] == 0
+    if transport == "tcp":
+        streams = subprocess.run(
+            [require_tool("tshark"), "-r", str(pcap), "-Y", "sip", "-T", "fields",
+             "-e", "tcp.stream"], capture_output=True, text=True, check=True, timeout=60,
+        ).stdout.split()  # fmt: skip
+        assert set(streams) == {"0"}
