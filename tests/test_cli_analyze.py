@@ -6,6 +6,7 @@ summary, the JSON document, the password check, bad files, and what is imported.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from sipcheck.cli.main import cli
 from tests.support.capture import CapturingRegistrar
 from tests.support.cli import cli_runner
 from tests.support.pcaps import flow, pcap
+from tests.support.processes import sipcheck
 
 ROOT = Path(__file__).resolve().parent.parent
 PCAPS = ROOT / "tests" / "data" / "pcaps"
@@ -172,3 +174,47 @@ def test_writing_a_capture_needs_no_scapy() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, check=True)  # fmt: skip
     assert proc.stdout.strip() == "[]"
+
+
+def _at_a_terminal(*args: str) -> str:
+    """What ``sipcheck ARGS`` writes to a terminal (stdout and stderr on one pty)."""
+    import os
+    import pty
+
+    from tests.support.processes import SIPCHECK
+
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "100"}
+    proc = subprocess.Popen([*SIPCHECK, *args], stdin=terminal, stdout=terminal,
+                            stderr=terminal, env=env)  # fmt: skip
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the process ended: the pty is gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    assert proc.wait(timeout=60) == 0
+    return b"".join(chunks).decode()
+
+
+def test_a_long_read_shows_how_far_it_is_on_a_terminal_then_clears_it() -> None:
+    path = PCAPS / "voipshark-sip-udp-rtp.pcap"  # 5,651 packets: one progress line
+    seen = _at_a_terminal("analyze", str(path), "--summary")
+    line = re.search(r"\rreading voipshark-sip-udp-rtp\.pcap: (\d+)%, 4,096 packets, "
+                     r"(\d+) attempts", seen)  # fmt: skip
+    assert line is not None, seen
+    assert 0 < int(line.group(1)) < 100
+    rest = seen[line.end() :]
+    assert rest.startswith("\r" + " " * len(line.group(0).lstrip("\r")) + "\r")  # cleared
+    assert "capture " in rest  # then the report
+
+
+def test_no_progress_when_piped() -> None:
+    path = PCAPS / "voipshark-sip-udp-rtp.pcap"
+    run = sipcheck("analyze", str(path), "--summary")
+    assert run.status == 0 and "reading" not in run.stderr and run.stderr == ""

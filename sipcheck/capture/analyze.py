@@ -8,7 +8,7 @@ as each attempt ends, so a long capture is never held in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from sipcheck.capture.attempts import Attempt, Grouper, Unparseable
@@ -62,24 +62,37 @@ class Stats:
     attempts: int = 0
 
 
+Progress = Callable[[int, float, int], None]  # packets read, fraction of the file, attempts
+PROGRESS_EVERY = 4096
+
+
 class Analysis:
     """``for result in Analysis(path): ...``; ``stats`` is complete after the loop."""
 
     def __init__(
-        self, path: str, *, password: str | None = None, auth_user: str | None = None
+        self,
+        path: str,
+        *,
+        password: str | None = None,
+        auth_user: str | None = None,
+        on_progress: Progress | None = None,
     ) -> None:
         self.path = path
         self.password = password
         self.auth_user = auth_user
+        self.on_progress = on_progress  # every PROGRESS_EVERY packets
         self.stats = Stats(path)
 
     def __iter__(self) -> Iterator[AttemptResult]:
         extractor, grouper = Extractor(), Grouper()
         last: Frame | None = None
+        on_progress = self.on_progress
         with open_capture(self.path) as reader:
             try:
                 for frame in reader:
                     last = frame
+                    if on_progress is not None and not frame.number % PROGRESS_EVERY:
+                        on_progress(frame.number, reader.done, self.stats.attempts)
                     for message in extractor.feed(frame):
                         for attempt in grouper.add(message):
                             yield from self._result(attempt)

@@ -13,6 +13,7 @@ is a ``CaptureFileError`` (exit 2).
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -55,7 +56,10 @@ class _Interface:
 class CaptureReader:
     """``for frame in CaptureReader(stream)``: every packet of a pcap or pcapng stream."""
 
-    def __init__(self, stream: BinaryIO, name: str = "capture") -> None:
+    def __init__(
+        self, stream: BinaryIO, name: str = "capture", *, file: BinaryIO | None = None
+    ) -> None:
+        """``file``: the file under ``stream`` when that decompresses it, for ``done``."""
         self._stream = stream
         self.name = name
         self.truncated = False
@@ -63,6 +67,21 @@ class CaptureReader:
         self.format = ""
         self.compressed = False
         self.packets = 0
+        self._file = file or stream
+        try:
+            self.size = os.fstat(self._file.fileno()).st_size  # compressed, for gzip
+        except (OSError, ValueError, AttributeError):  # not a file (a test's BytesIO)
+            self.size = 0
+
+    @property
+    def done(self) -> float:
+        """How much of the file has been read, 0.0 to 1.0 (0.0 when unknown)."""
+        if not self.size:
+            return 0.0
+        try:
+            return min(1.0, self._file.tell() / self.size)
+        except (OSError, ValueError):
+            return 0.0
 
     def __iter__(self) -> Iterator[Frame]:
         head = self._read(4)
@@ -202,7 +221,7 @@ def open_capture(path: str) -> Iterator[CaptureReader]:
         stream: BinaryIO = raw
         if magic == GZIP_MAGIC:
             stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-        reader = CaptureReader(stream, path)
+        reader = CaptureReader(stream, path, file=raw)
         reader.compressed = magic == GZIP_MAGIC
         yield reader
     except OSError as exc:

@@ -8,6 +8,7 @@ one JSON document (``--json``), whose ``packets`` come before the attempts.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import textwrap
@@ -16,10 +17,11 @@ from typing import IO, Any
 
 import click
 
-from sipcheck.capture.analyze import Analysis, AttemptResult
+from sipcheck.capture.analyze import Analysis, AttemptResult, Progress
 from sipcheck.cli.gc_tuning import fewer_collections
 from sipcheck.cli.options import make_console
 from sipcheck.cli.passwords import PasswordOptions
+from sipcheck.cli.progress import CountLine, person_watching
 from sipcheck.exit_status import ExitStatus
 from sipcheck.render.analyze import Row, row_of
 
@@ -79,17 +81,36 @@ def _wanted(result: AttemptResult, kw: Mapping[str, Any]) -> bool:
 
 def run_analyze(kw: Mapping[str, Any]) -> int:
     password = _password(kw)
-    analysis = Analysis(kw["file"], password=password, auth_user=kw.get("auth_user"))
+    reading = CountLine() if person_watching(json=bool(kw.get("json_output"))) else None
+    analysis = Analysis(kw["file"], password=password, auth_user=kw.get("auth_user"),
+                        on_progress=_progress(reading, kw["file"]))  # fmt: skip
     spool = _Spool()
     try:
         # Each message read makes and drops a few dozen objects (see fewer_collections).
         with fewer_collections():
-            return _run(analysis, spool, kw)
+            return _run(analysis, spool, kw, reading)
     finally:
+        if reading is not None:
+            reading.clear()
         spool.close()
 
 
-def _run(analysis: Analysis, spool: _Spool, kw: Mapping[str, Any]) -> int:
+def _progress(line: CountLine | None, path: str) -> Progress | None:
+    """A large capture takes a while: how far the read is, on a terminal."""
+    if line is None:
+        return None
+    name = os.path.basename(path)
+
+    def show(packets: int, done: float, attempts: int) -> None:
+        percent = f"{done:.0%}, " if done else ""
+        line.show(f"reading {name}: {percent}{packets:,} packets, {attempts:,} attempts")
+
+    return show
+
+
+def _run(
+    analysis: Analysis, spool: _Spool, kw: Mapping[str, Any], reading: CountLine | None
+) -> int:
     json_mode = bool(kw.get("json_output"))
     console = make_console(bool(kw.get("no_color")))
     verbose = int(kw.get("verbose") or 0)
@@ -106,6 +127,8 @@ def _run(analysis: Analysis, spool: _Spool, kw: Mapping[str, Any]) -> int:
             spool.add(frame, _attempt_json(result))
         elif not kw.get("summary"):
             spool.add(frame, _attempt_text(console, result, verbose))
+    if reading is not None:
+        reading.clear()
     if json_mode:
         _write_json(analysis, spool)
     else:

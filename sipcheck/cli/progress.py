@@ -40,9 +40,47 @@ def _isatty(stream: Any) -> bool:
 
 def wants_status(output: OutputOptions) -> bool:
     """A status line only for a person at a terminal: not --json, not piped, not TERM=dumb."""
-    if output.json or os.environ.get("TERM", "") == "dumb":
+    return person_watching(json=output.json)
+
+
+def person_watching(*, json: bool) -> bool:
+    """``wants_status`` for a command without OutputOptions."""
+    if json or os.environ.get("TERM", "") == "dumb":
         return False
     return _isatty(sys.stdout) and _isatty(sys.stderr)
+
+
+class CountLine:
+    """One plain line of counts on stderr, rewritten in place at most every ``every``
+    seconds (a long read or a live capture): ``show`` it, then ``clear`` it or
+    ``keep`` it. No colour, no thread: the caller shows it as it goes."""
+
+    def __init__(self, every: float = 0.25) -> None:
+        self.every = every
+        self._last = -every
+        self._width = 0
+
+    def show(self, text: str, *, now: bool = False) -> None:
+        clock = time.monotonic()
+        if not now and clock - self._last < self.every:
+            return
+        self._last = clock
+        pad = " " * max(0, self._width - len(text))
+        self._width = len(text)
+        sys.stderr.write(f"\r{text}{pad}")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+            self._width = 0
+
+    def keep(self) -> None:
+        if self._width:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._width = 0
 
 
 class LiveStatus:

@@ -14,6 +14,7 @@ from sipcheck.capture.analyze import result_of
 from sipcheck.capture.attempts import Attempt, Grouper
 from sipcheck.capture.messages import Extractor
 from sipcheck.cli.options import emit_json, make_console
+from sipcheck.cli.progress import CountLine
 from sipcheck.errors import ConfigError
 from sipcheck.exit_status import ExitStatus
 
@@ -29,7 +30,8 @@ def bpf_filter(kw: Mapping[str, Any]) -> str:
 
 
 class _Show:
-    def __init__(self, kw: Mapping[str, Any]) -> None:
+    def __init__(self, kw: Mapping[str, Any], counts: CountLine | None) -> None:
+        self.counts = counts  # the running count on a terminal: cleared before an attempt
         self.json = bool(kw.get("json_output"))
         self.verbose = int(kw.get("verbose") or 0)
         self.console = make_console(bool(kw.get("no_color")))
@@ -42,6 +44,8 @@ class _Show:
             if result is None:
                 continue
             self.shown += 1
+            if self.counts is not None:
+                self.counts.clear()
             if result.outcome.result == "failed":
                 self.status = result.outcome.exit_status
             if self.json:
@@ -75,8 +79,9 @@ def run_sniff(kw: Mapping[str, Any]) -> int:
 
         keep_file = open_pcap(kw["pcap"])
         keep = PcapngWriter(keep_file)
-    show = _Show(kw)
-    counting = sys.stderr.isatty() and not show.json
+    json_mode = bool(kw.get("json_output"))
+    counting = CountLine() if sys.stderr.isatty() and not json_mode else None
+    show = _Show(kw, counting)
     for skipped in capture.skipped:
         click.echo(f"note: left out {skipped}", err=True)
     click.echo(f"capturing on {kw['iface']} ({bpf_filter(kw)}); Ctrl-C stops", err=True)
@@ -93,21 +98,25 @@ def run_sniff(kw: Mapping[str, Any]) -> int:
                     keep.packet(frame.linktype, frame.time, frame.data)
                 for message in extractor.feed(frame):
                     show.attempts(grouper.add(message))
-            if counting:
-                counts = extractor.counts
-                click.echo(f"\r{counts.packets} packets, {counts.sip} SIP, "
-                           f"{show.shown} attempts ", nl=False, err=True)  # fmt: skip
+            if counting is not None:
+                counting.show(_counts(extractor, show))
             if count is not None and show.shown >= count:
                 break
     except KeyboardInterrupt:
         pass
     finally:
         capture.close()
-        if counting:
-            click.echo("", err=True)
+        if counting is not None:  # the last count stays
+            counting.show(_counts(extractor, show), now=True)
+            counting.keep()
         if keep is not None:
             keep.flush()
             keep_file.close()
     if count is None or show.shown < count:
         show.attempts(grouper.finish())
     return show.status
+
+
+def _counts(extractor: Extractor, show: _Show) -> str:
+    counts = extractor.counts
+    return f"{counts.packets} packets, {counts.sip} SIP, {show.shown} attempts"
