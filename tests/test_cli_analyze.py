@@ -5,7 +5,9 @@ summary, the JSON document, the password check, bad files, and what is imported.
 # mypy: disable-error-code="operator,no-untyped-call"
 from __future__ import annotations
 
+import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -20,6 +22,7 @@ from tests.support.capture import CapturingRegistrar
 from tests.support.cli import cli_runner
 from tests.support.pcaps import flow, pcap
 from tests.support.processes import sipcheck
+from tests.support.required import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 PCAPS = ROOT / "tests" / "data" / "pcaps"
@@ -178,7 +181,6 @@ def test_writing_a_capture_needs_no_scapy() -> None:
 
 def _at_a_terminal(*args: str) -> str:
     """What ``sipcheck ARGS`` writes to a terminal (stdout and stderr on one pty)."""
-    import os
     import pty
 
     from tests.support.processes import SIPCHECK
@@ -218,3 +220,64 @@ def test_no_progress_when_piped() -> None:
     path = PCAPS / "voipshark-sip-udp-rtp.pcap"
     run = sipcheck("analyze", str(path), "--summary")
     assert run.status == 0 and "reading" not in run.stderr and run.stderr == ""
+
+
+def _piped(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    from tests.support.processes import SIPCHECK
+
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run([*SIPCHECK, *args], input=stdin, capture_output=True, env=env,
+                          timeout=60)  # fmt: skip
+
+
+def test_stdin_is_read_like_a_file_plain_or_gzip() -> None:
+    path = PCAPS / "wireshark-aaa-sip-only.pcap"
+    from_file = json.loads(sipcheck("analyze", str(path), "--json").stdout)
+    for data in (path.read_bytes(), gzip.compress(path.read_bytes())):
+        run = _piped(["analyze", "-", "--json"], data)
+        assert run.returncode == 3, run.stderr  # as for the file: the last failed attempt's
+        from_stdin = json.loads(run.stdout)
+        assert from_stdin["file"] == "-"
+        assert {**from_stdin, "file": str(path)} == {
+            **from_file,
+            "packets": {**from_file["packets"], "compressed": data[:2] == b"\x1f\x8b"},
+        }
+
+
+def test_a_capture_piped_from_tshark() -> None:
+    """tshark writes the capture to a pipe (pcapng, as dumpcap and tcpdump -w - do)."""
+    path = PCAPS / "sipnab-sip-auth-failure.pcapng"
+    tshark = subprocess.Popen([require_tool("tshark"), "-r", str(path), "-w", "-"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+    from tests.support.processes import SIPCHECK
+
+    run = subprocess.run([*SIPCHECK, "analyze", "-", "--json"], stdin=tshark.stdout,
+                         capture_output=True, timeout=60,
+                         env={**os.environ, "NO_COLOR": "1"})  # fmt: skip
+    assert tshark.wait(timeout=60) == 0
+    report = json.loads(run.stdout)
+    assert run.returncode == 3
+    assert [(a["result"], a["final_status"], a["diagnosis"][0]["id"])
+            for a in report["attempts"]] == [("failed", 403, "forbidden")]  # fmt: skip
+
+
+def test_stdin_refused_at_a_terminal_and_twice() -> None:
+    import pty
+
+    from tests.support.processes import SIPCHECK
+
+    controller, terminal = pty.openpty()
+    try:
+        run = subprocess.run([*SIPCHECK, "analyze", "-"], stdin=terminal, capture_output=True,
+                             text=True, timeout=60)  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert (run.returncode, run.stderr) == (
+        2, "error: FILE -: stdin is a terminal; pipe a capture in\n")  # fmt: skip
+    both = _piped(["analyze", "-", "--password-file", "-"], b"pw\n")
+    assert both.returncode == 2
+    assert both.stderr.decode().splitlines() == [
+        "error: --password-file -: stdin is the capture (FILE -); give the password another "
+        "way (--password-env, --password-command)"
+    ]

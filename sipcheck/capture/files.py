@@ -13,8 +13,10 @@ is a ``CaptureFileError`` (exit 2).
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import struct
+import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -209,13 +211,25 @@ def _interface(order: str, linktype: int, options: bytes) -> _Interface:
     return interface
 
 
+STDIN = "-"
+
+
 @contextmanager
 def open_capture(path: str) -> Iterator[CaptureReader]:
-    """A reader of the file, decompressed on the fly when it is gzip (whatever its name)."""
-    try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise CaptureFileError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    """A reader of the file (``-``: stdin, a pipe such as ``tcpdump -w -``),
+    decompressed on the fly when it is gzip (whatever its name)."""
+    if path == STDIN:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise CaptureFileError("FILE -: stdin is a terminal; pipe a capture in")
+        raw = sys.stdin.buffer
+        if not hasattr(raw, "peek"):  # a test's stdin: bytes in memory
+            raw = io.BufferedReader(raw)
+        path = "stdin"
+    else:
+        try:
+            raw = open(path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise CaptureFileError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     try:
         magic = raw.peek(2)[:2]
         stream: BinaryIO = raw
@@ -227,4 +241,5 @@ def open_capture(path: str) -> Iterator[CaptureReader]:
     except OSError as exc:
         raise CaptureFileError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     finally:
-        raw.close()
+        if raw is not getattr(sys.stdin, "buffer", None):
+            raw.close()

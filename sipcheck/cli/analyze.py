@@ -12,7 +12,7 @@ from sipcheck.cli.params import COMMAND, NON_EMPTY
 ANALYZE_HELP = """Find every registration attempt in a capture and say why each failed.
 
 \b
-FILE is a pcap or pcapng file (gzip-compressed too), read as a stream:
+FILE is a pcap or pcapng file (gzip-compressed too; - reads stdin), read as a stream:
 Ethernet (VLAN tags), Linux cooked v1/v2, raw IP, BSD loopback; IPv4/IPv6,
 fragments, IP-in-IP; UDP, TCP (reassembled), HEP; Wireshark exported PDUs
 (decrypted TLS). Each attempt gets the ladder and verdict of `register`,
@@ -28,6 +28,7 @@ Examples:
   sipcheck analyze trace.pcapng.gz --failed
   sipcheck analyze trunk.pcap --aor 1001@sip.carrier.net --password-env PW
   sipcheck analyze big.pcap --summary
+  ssh pbx tcpdump -U -w - -c 200 port 5060 | sipcheck analyze -
   sipcheck analyze trace.pcap --json | jq '.attempts[] | [.aor, .result]'
 """
 
@@ -37,7 +38,7 @@ Examples:
     help=ANALYZE_HELP,
     short_help="Diagnose every registration attempt in a capture file.",
 )
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--aor", "aor_filter", metavar="TEXT", help="Only attempts whose AoR contains TEXT.")
 @click.option("--call-id", "call_id_filter", metavar="ID", help="Only this Call-ID (or prefix).")
 @click.option("--failed", is_flag=True, help="Only attempts that failed.")

@@ -18,10 +18,12 @@ from typing import IO, Any
 import click
 
 from sipcheck.capture.analyze import Analysis, AttemptResult, Progress
+from sipcheck.capture.files import STDIN
 from sipcheck.cli.gc_tuning import fewer_collections
 from sipcheck.cli.options import make_console
 from sipcheck.cli.passwords import PasswordOptions
 from sipcheck.cli.progress import CountLine, person_watching
+from sipcheck.errors import ConfigError
 from sipcheck.exit_status import ExitStatus
 from sipcheck.render.analyze import Row, row_of
 
@@ -80,6 +82,9 @@ def _wanted(result: AttemptResult, kw: Mapping[str, Any]) -> bool:
 
 
 def run_analyze(kw: Mapping[str, Any]) -> int:
+    if kw["file"] == STDIN and kw.get("password_file") == STDIN:
+        raise ConfigError("--password-file -: stdin is the capture (FILE -); give the "
+                          "password another way (--password-env, --password-command)")  # fmt: skip
     password = _password(kw)
     reading = CountLine() if person_watching(json=bool(kw.get("json_output"))) else None
     analysis = Analysis(kw["file"], password=password, auth_user=kw.get("auth_user"),

@@ -20,6 +20,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from sipcheck.capture.files import STDIN
 from sipcheck.render.annotate import printable
 from sipcheck.render.json_out import JsonValue, outcome_to_json
 from sipcheck.trace import Outcome
@@ -107,7 +108,8 @@ def counts_lines(stats: Stats) -> list[Text]:
     kind = stats.format + (" (gzip)" if stats.compressed else "")
     head = Text.assemble(
         ("capture  ", "bold"),
-        f"{printable(stats.file)}: {kind}, {stats.packets} packets, "
+        f"{'stdin' if stats.file == STDIN else printable(stats.file)}: {kind}, "
+        f"{stats.packets} packets, "
         f"{stats.sip_messages} SIP messages; {stats.register_messages} REGISTER requests and "
         f"responses in {stats.attempts} registration attempt"
         + ("" if stats.attempts == 1 else "s"),
