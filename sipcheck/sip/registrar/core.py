@@ -34,7 +34,7 @@ from sipcheck.sip.registrar.attempt import Attempt, RegistrarResult
 from sipcheck.sip.registrar.authenticator import Account, Authenticator
 from sipcheck.sip.registrar.bindings import Binding, BindingStore
 from sipcheck.sip.registrar.config import RegistrarConfig
-from sipcheck.sip.registrar.fast import RetransmissionCache, index_headers, transaction_key
+from sipcheck.sip.registrar.fast import RetransmissionCache, transaction_key
 from sipcheck.sip.registrar.register_flow import SUPPORTED_OPTIONS, RegisterFlow, Reply
 from sipcheck.sip.registrar.responses import make_response
 from sipcheck.sip.wire.grammar import is_uint, parse_uint
@@ -91,7 +91,7 @@ class Registrar:
         attempt = Attempt(request.method, source, transport, now)
         if now >= self._next_purge:
             self.purge(now)
-        idx = index_headers(request.headers)
+        idx = request.headers.index()  # read, never changed
         key: str | None = None
         # Only UDP retransmits requests (RFC 3261 §17.1.2.2, Timer E).
         if (

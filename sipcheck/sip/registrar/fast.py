@@ -7,7 +7,6 @@ new values cannot grow it without limit, and what fails to parse is never kept (
 fails again, with the same error). Each fast path gives exactly what the general path
 gives; ``tests/test_fast_paths.py`` and ``tests/test_registrar_core.py`` check that.
 
-- ``index_headers``: one pass over the fields, on the header keys ``Headers`` keeps.
 - ``to_address``, ``contact``, ``RequestUris``: parsed To, Contact and Request-URI.
 - ``DateCache``: the Date header, formatted once per second.
 - ``Ha1Cache``, ``ChallengeTemplates``: HA1 per account and realm; challenge text
@@ -35,28 +34,13 @@ from sipcheck.sip.registrar.attempt import Attempt
 from sipcheck.sip.registrar.bindings import aor_of, contact_key
 from sipcheck.sip.wire.auth import Challenge, format_challenge
 from sipcheck.sip.wire.fields import parse_via, plain_via
-from sipcheck.sip.wire.headers import Headers, split_list
+from sipcheck.sip.wire.headers import split_list
 from sipcheck.sip.wire.message import Request
 from sipcheck.sip.wire.uri import NameAddr, Params, SipUri, Uri, parse_name_addr, parse_uri
 
 _MAX_CACHE = 4096
 _MAX_ACCOUNT_CACHE = 10_000
 RETRANSMISSION_HOLD = 32.0  # Timer J for UDP: 64*T1 (RFC 3261 §17.2.2)
-
-# --- header fields ---------------------------------------------------------------------
-
-
-def index_headers(headers: Headers) -> dict[str, list[str]]:
-    """One pass over the header fields: comparison key -> field values, in order."""
-    idx: dict[str, list[str]] = {}
-    for key, (_, value) in zip(headers.keys(), headers, strict=True):
-        found = idx.get(key)
-        if found is None:
-            idx[key] = [value]
-        else:
-            found.append(value)
-    return idx
-
 
 # --- parsed addresses and URIs -------------------------------------------------------------
 

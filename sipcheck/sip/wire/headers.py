@@ -147,7 +147,7 @@ class Headers:
         return f"Headers({self._items!r})"
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _key(name) in (self._index or self._lookup())
+        return isinstance(name, str) and _key(name) in (self._index or self.index())
 
     def copy(self) -> Headers:
         return Headers(self._items)
@@ -160,7 +160,9 @@ class Headers:
             keys = self._keys = [known(n) or header_key(n) for n, _ in self._items]
         return keys
 
-    def _lookup(self) -> dict[str, list[str]]:
+    def index(self) -> dict[str, list[str]]:
+        """Comparison key -> the values of the fields with it, in order; built once, on
+        first use (do not modify it)."""
         index = self._index
         if index is None:
             index = self._index = {}
@@ -189,18 +191,18 @@ class Headers:
     # taken inline, not through a call each.)
 
     def get(self, name: str) -> str | None:
-        found = (self._index or self._lookup()).get(_KEYS.get(name) or header_key(name))
+        found = (self._index or self.index()).get(_KEYS.get(name) or header_key(name))
         return None if found is None else found[0]
 
     def get_all(self, name: str) -> list[str]:
         """Every field line with this name, unsplit."""
-        found = (self._index or self._lookup()).get(_KEYS.get(name) or header_key(name))
+        found = (self._index or self.index()).get(_KEYS.get(name) or header_key(name))
         return [] if found is None else found.copy()
 
     def values(self, name: str) -> list[str]:
         """Every value: field lines split at top-level commas (list headers only)."""
         key = _KEYS.get(name) or header_key(name)
-        lines = (self._index or self._lookup()).get(key) or ()
+        lines = (self._index or self.index()).get(key) or ()
         if key in NOT_LISTS:
             return [v.strip() for v in lines]
         out: list[str] = []
