@@ -29,6 +29,7 @@ from sipcheck.net.transports import (
     address_of,
     bind_for,
     failure_of,
+    udp_open_failed,
 )
 from sipcheck.sip.wire.framing import BoundedFramer
 from sipcheck.trace import Address, TlsInfo
@@ -85,10 +86,7 @@ class UdpConnection(QueuedConnection):
                 family=family,
             )
         except OSError as exc:
-            raise TransportError(
-                f"cannot open a UDP socket to {Address(host, port)}: {exc.strerror or exc}",
-                hint="check --bind and that the address family (IPv4/IPv6) is available",
-            ) from exc
+            raise udp_open_failed(host, port, exc) from exc
         conn._transport = transport
         conn.local = address_of(transport.get_extra_info("sockname"))
         conn.remote = Address(host, port)

@@ -26,7 +26,6 @@ import sys
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sipcheck.errors import TransportError
 from sipcheck.net.transports import (
     Connection,
     Failed,
@@ -35,6 +34,7 @@ from sipcheck.net.transports import (
     address_of,
     bind_for,
     failure_of,
+    udp_open_failed,
 )
 from sipcheck.trace import Address
 
@@ -137,7 +137,7 @@ class BlockingUdpConnection(Connection):
         try:
             sock = socket.socket(family, socket.SOCK_DGRAM)
         except OSError as exc:
-            raise _cannot_open(host, port, exc) from exc
+            raise udp_open_failed(host, port, exc) from exc
         try:
             local = bind_for(host, bind)
             if local is not None:
@@ -145,7 +145,7 @@ class BlockingUdpConnection(Connection):
             sock.connect((host, port))
         except OSError as exc:
             sock.close()
-            raise _cannot_open(host, port, exc) from exc
+            raise udp_open_failed(host, port, exc) from exc
         return cls(sock, Address(host, port))
 
     async def receive(self, timeout: float | None) -> Item | None:
@@ -185,13 +185,6 @@ class BlockingUdpConnection(Connection):
 
     def close(self) -> None:
         self._sock.close()
-
-
-def _cannot_open(host: str, port: int, exc: OSError) -> TransportError:
-    return TransportError(
-        f"cannot open a UDP socket to {Address(host, port)}: {exc.strerror or exc}",
-        hint="check --bind and that the address family (IPv4/IPv6) is available",
-    )
 
 
 class BridgedConnection(Connection):

@@ -17,6 +17,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from sipcheck.errors import TransportError
 from sipcheck.trace import Address, TlsInfo
 
 
@@ -80,6 +81,14 @@ def address_of(sockname: tuple[object, ...]) -> Address:
     return Address(host.split("%", 1)[0], port)
 
 
+def udp_open_failed(host: str, port: int, exc: OSError) -> TransportError:
+    """A UDP socket to ``host``:``port`` could not be made (blocking or asyncio alike)."""
+    return TransportError(
+        f"cannot open a UDP socket to {Address(host, port)}: {exc.strerror or exc}",
+        hint="check --bind and that the address family (IPv4/IPv6) is available",
+    )
+
+
 def bind_for(remote_host: str, bind: tuple[str, int] | None) -> tuple[str, int] | None:
     if bind is None:
         return None
@@ -99,7 +108,6 @@ async def open_connection(
     tls: TlsOptions | None = None,
     server_name: str | None = None,
 ) -> Connection:
-    from sipcheck.errors import TransportError
     from sipcheck.net import blocking
 
     if transport not in ("udp", "tcp", "tls"):
