@@ -19,11 +19,11 @@ from sipcheck.capture.files import Frame
 from sipcheck.capture.packet import Datagram, Unreachable
 from sipcheck.capture.pdu import hep
 from sipcheck.capture.tcp import Direction, Reassembler
+from sipcheck.sip.wire.framing import CONTENT_LENGTH_RE
 from sipcheck.trace import Address
 
 MAX_HEADER = 65536
 MAX_BODY = 1 << 22
-_CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
 _START_LINE = re.compile(
     rb"(?im)^(?:SIP/2\.0 [1-6][0-9][0-9]\b|[A-Za-z][A-Za-z0-9.!%*_+`'~-]* [^ \r\n]+ SIP/2\.0\r?$)"
 )
@@ -96,7 +96,7 @@ class Framer:
                     out.append((bytes(buf[:MAX_HEADER]), "no end of headers within 64 KiB"))
                     del buf[:MAX_HEADER]
                 break
-            match = _CONTENT_LENGTH.search(buf, 0, head_end)
+            match = CONTENT_LENGTH_RE.search(buf, 0, head_end)
             text = match.group(1).strip() if match else b"0"
             length = int(text) if text.isdigit() and len(text) < 9 else -1
             if length < 0 or length > MAX_BODY:

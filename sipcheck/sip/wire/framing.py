@@ -24,7 +24,8 @@ from sipcheck.errors import SipParseError
 from sipcheck.sip.wire.grammar import is_digits, is_uint, parse_uint
 from sipcheck.sip.wire.parser import find_header_end
 
-_CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
+# The first Content-Length (or compact ``l``) field of a header section; group 1 its value.
+CONTENT_LENGTH_RE = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,7 @@ class BoundedFramer:
                     return self._stop(out, buf, "header", str(end), self._max_header)
                 length = self._content_length(buf, end)
                 if length is None:
-                    text = _CONTENT_LENGTH.search(buf, 0, end)
+                    text = CONTENT_LENGTH_RE.search(buf, 0, end)
                     size = text.group(1).strip().decode("ascii", "replace") if text else "?"
                     return self._stop(out, buf, "body", size, self._max_body, end)
                 self._body_end = body_start + length
@@ -140,7 +141,7 @@ class BoundedFramer:
 
     def _content_length(self, buf: bytearray, end: int) -> int | None:
         """The body's size; None when it is over the limit. Raises SipParseError."""
-        match = _CONTENT_LENGTH.search(buf, 0, end)
+        match = CONTENT_LENGTH_RE.search(buf, 0, end)
         if match is None:
             raise SipParseError("Content-Length is required on a stream transport")
         text = match.group(1).strip().decode("ascii", "replace")
